@@ -1,0 +1,46 @@
+# registrar — build, run and test. Needs only Node.js, npm and make: Bun and Deno come from npm.
+BIN := node_modules/.bin
+BUN := $(BIN)/bun
+DENO := $(BIN)/deno
+DATA ?= data
+ARGS ?=
+# Deno gets only what the tests use: files, loopback UDP, the environment, and child processes.
+DENO_TEST_PERMS := --allow-read --allow-write --allow-env --allow-net=127.0.0.1,[::1],0.0.0.0 --allow-run --allow-sys
+
+.PHONY: all setup serve test test-bun test-deno check lint fmt build clean
+
+all: test
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.installed
+
+serve: setup
+	$(BUN) mod.ts serve --data $(DATA) $(ARGS)
+
+test: setup check test-bun test-deno
+
+test-bun: setup
+	$(BUN) test ./tests
+
+test-deno: setup
+	$(DENO) test $(DENO_TEST_PERMS) tests/
+
+check: setup
+	$(BUN) tools/check_imports.ts
+	$(DENO) check mod.ts src/ tests/ tools/
+	$(DENO) lint
+	$(DENO) fmt --check
+
+fmt: setup
+	$(DENO) fmt
+
+build: setup
+	mkdir -p dist
+	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-x64 --target=bun-linux-x64
+	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-arm64 --target=bun-linux-arm64
+
+clean:
+	rm -rf dist
