@@ -1,0 +1,353 @@
+// parseMessage: the bytes of one datagram → a SipRequest or SipResponse (RFC 3261 §7, §18.3, §25).
+import { isToken, isWsp, parseDigits, quote } from "./_grammar.ts";
+import { parseCSeq } from "./header_values.ts";
+import type { SipMessage } from "./message.ts";
+import { parseNameAddr } from "./name_addr.ts";
+import { type SipHeaderField, SipHeaders } from "./sip_headers.ts";
+import { type RecoveredRequest, SipParseError } from "./sip_parse_error.ts";
+import { parseSipUri } from "./sip_uri.ts";
+import { parseViaList } from "./via.ts";
+
+/** Bounds on what one message may hold; exceeding any of them fails the parse. */
+export interface ParseLimits {
+  /** Whole datagram, in bytes (answered 513 Message Too Large). */
+  maxMessageBytes: number;
+  /** Header fields, after unfolding (answered 400 "Too many headers"). */
+  maxHeaders: number;
+  /** One physical line of the start line or header section, in bytes, CR/LF excluded. */
+  maxLineBytes: number;
+}
+
+/** The limits used when `parseMessage` is given none. */
+export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
+  maxMessageBytes: 16384,
+  maxHeaders: 128,
+  maxLineBytes: 4096,
+});
+
+/** `status` of the SipParseError thrown for a keep-alive: drop silently, never answer. */
+export const KEEP_ALIVE_STATUS = 0;
+
+const LF = 0x0a;
+const CR = 0x0d;
+// Not fatal: invalid UTF-8 becomes U+FFFD, which every later check treats as ordinary text.
+const decoder = new TextDecoder("utf-8");
+// Control characters other than HTAB, and CRs that do not end a line (RFC 3261 §25.1 TEXT-UTF8).
+// deno-lint-ignore no-control-regex
+const BAD_CHAR_ANYWHERE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n|$)/;
+// RFC 3261 §7.1: SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, case-insensitive.
+const SIP_VERSION = /^SIP\/\d+\.\d+$/i;
+// Request-URI characters must not include whitespace (RFC 3261 §25.1 Request-Line).
+const WHITESPACE = /\s/;
+
+/** Header fields a request must carry exactly once (RFC 3261 §8.1.1; Via is checked apart). */
+const SINGLE_HEADERS = ["To", "From", "Call-ID", "CSeq"] as const;
+
+type StartLine =
+  | { kind: "request"; method: string; requestUri: string; error: SipParseError | null }
+  | { kind: "response"; status: number; reason: string; error: SipParseError | null };
+
+function bad(message: string, reasonPhrase: string, status = 400): SipParseError {
+  return new SipParseError(message, { reasonPhrase, status });
+}
+
+/**
+ * Parses one SIP message from the bytes of one UDP datagram.
+ *
+ * - CR/LF bytes before the start line are skipped (RFC 3261 §7.5). A datagram holding nothing
+ *   else (a "\r\n\r\n" ping, the RFC 5626 §4.4.1 keep-alive some phones also send over UDP, or an
+ *   empty datagram) throws a SipParseError
+ *   with `status` 0 (KEEP_ALIVE_STATUS) and reasonPhrase "Keep-alive": drop it silently.
+ * - Lines may end in CRLF or in a bare LF (tolerated, as RFC 4475 asks of robust parsers); folded lines
+ *   (RFC 3261 §7.3.1) are joined with one space; values are trimmed; names are kept as written.
+ * - The body is `Content-Length` bytes, a view into `data`; extra bytes are discarded and a
+ *   missing Content-Length means the rest of the datagram (RFC 3261 §18.3).
+ * - Requests must carry exactly one To, From, Call-ID and CSeq and at least one Via (§8.1.1);
+ *   CSeq's method must equal the request method; To, From, Via and the Request-URI must parse.
+ *
+ * Throws only SipParseError. When the start line was a request and the header fields could be
+ * split, `error.recovered` holds them so that a stateless 4xx/5xx can still be addressed.
+ *
+ * @example
+ * ```ts
+ * const message = parseMessage(new TextEncoder().encode(text));
+ * if (message.type === "request") console.log(message.method, message.headers.get("Call-ID"));
+ * ```
+ */
+export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): SipMessage {
+  const maxMessageBytes = limits?.maxMessageBytes ?? DEFAULT_PARSE_LIMITS.maxMessageBytes;
+  const maxHeaders = limits?.maxHeaders ?? DEFAULT_PARSE_LIMITS.maxHeaders;
+  const maxLineBytes = limits?.maxLineBytes ?? DEFAULT_PARSE_LIMITS.maxLineBytes;
+  const len = data.length;
+
+  // RFC 3261 §7.5: ignore CRLFs before the start line.
+  let pos = 0;
+  while (pos < len && (data[pos] === CR || data[pos] === LF)) pos++;
+  if (pos === len) {
+    throw new SipParseError("Datagram holds only CR/LF bytes (a keep-alive)", {
+      status: KEEP_ALIVE_STATUS,
+      reasonPhrase: "Keep-alive",
+    });
+  }
+
+  // One pass over the bytes: find the empty line that ends the header section, bound lines.
+  let bodyStart = -1;
+  let textEnd = len;
+  let lineStart = pos;
+  for (;;) {
+    const lf = data.indexOf(LF, lineStart);
+    const lineEnd = lf === -1 ? len : lf;
+    const lineBytes = lineEnd - lineStart -
+      (lineEnd > lineStart && data[lineEnd - 1] === CR ? 1 : 0);
+    if (lineBytes > maxLineBytes) {
+      throw bad(
+        `A header line is ${lineBytes} bytes long; the limit is ${maxLineBytes}`,
+        "Header line too long",
+      );
+    }
+    if (lf === -1) break;
+    const next = data[lf + 1];
+    if (next === LF || (next === CR && data[lf + 2] === LF)) {
+      textEnd = lf;
+      bodyStart = lf + (next === LF ? 2 : 3);
+      break;
+    }
+    lineStart = lf + 1;
+  }
+
+  const text = decoder.decode(data.subarray(pos, textEnd));
+  const lines = text.split("\n");
+  const startLine = parseStartLine(stripCr(lines[0]!));
+
+  // Split the header fields, remembering the first bad line but keeping the rest for recovery.
+  const fields: SipHeaderField[] = [];
+  const checkChars = BAD_CHAR_ANYWHERE.test(text);
+  let lineError: SipParseError | null = checkChars && hasBadControl(stripCr(lines[0]!))
+    ? bad(`Start line ${quote(lines[0]!)} holds a control character`, "Invalid start line")
+    : null;
+  let tooMany = false;
+  for (let k = 1; k < lines.length; k++) {
+    const line = stripCr(lines[k]!);
+    // Only the last line can be empty: the final line ending when no empty line followed.
+    if (line === "") continue;
+    if (checkChars && hasBadControl(line)) {
+      lineError ??= bad(
+        `Header line ${quote(line)} holds a control character`,
+        "Invalid header line",
+      );
+      continue;
+    }
+    const first = line.charCodeAt(0);
+    if (isWsp(first)) {
+      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous field.
+      const previous = fields[fields.length - 1];
+      const more = line.trim();
+      if (previous === undefined) {
+        lineError ??= bad(
+          `Continuation line ${quote(line)} follows the start line`,
+          "Invalid header line",
+        );
+      } else if (more !== "") {
+        previous.value = previous.value === "" ? more : `${previous.value} ${more}`;
+      }
+      continue;
+    }
+    const colon = line.indexOf(":");
+    let nameEnd = colon;
+    // RFC 3261 §7.3.1: whitespace is allowed between the name and the colon.
+    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = colon === -1 ? "" : line.slice(0, nameEnd);
+    if (!isToken(name)) {
+      lineError ??= bad(
+        `Cannot parse header line ${quote(line)}: expected "name: value"`,
+        "Invalid header line",
+      );
+      continue;
+    }
+    if (fields.length >= maxHeaders) {
+      tooMany = true;
+      break;
+    }
+    fields.push({ name, value: line.slice(colon + 1).trim() });
+  }
+  const headers = new SipHeaders(fields);
+
+  const recovered: RecoveredRequest | undefined = startLine.kind === "request"
+    ? { method: startLine.method, requestUri: startLine.requestUri, headers }
+    : undefined;
+  const fail = (error: SipParseError): SipParseError => {
+    error.recovered = recovered;
+    return error;
+  };
+
+  // RFC 3261 §21.5.7 513 Message Too Large: the length exceeded what the server accepts.
+  if (len > maxMessageBytes) {
+    throw fail(
+      bad(`Message is ${len} bytes; the limit is ${maxMessageBytes}`, "Message Too Large", 513),
+    );
+  }
+  if (startLine.error !== null) throw fail(startLine.error);
+  if (tooMany) throw fail(bad(`More than ${maxHeaders} header fields`, "Too many headers"));
+  if (lineError !== null) throw fail(lineError);
+  if (bodyStart === -1) {
+    throw fail(bad("No empty line ends the header section", "Missing empty line after headers"));
+  }
+
+  // RFC 3261 §8.1.1: To, From, Call-ID, CSeq exactly once; at least one Via.
+  for (const name of SINGLE_HEADERS) {
+    const count = headers.count(name);
+    if (count !== 1) {
+      const what = count === 0 ? "Missing" : "Duplicate";
+      throw fail(bad(`${what} ${name} header (RFC 3261 §8.1.1)`, `${what} ${name} header`));
+    }
+  }
+  if (!headers.has("Via")) {
+    throw fail(bad("Missing Via header (RFC 3261 §8.1.1.7)", "Missing Via header"));
+  }
+
+  try {
+    const callId = headers.get("Call-ID")!;
+    if (callId === "" || WHITESPACE.test(callId)) {
+      throw bad(`Cannot parse Call-ID header ${quote(callId)}`, "Invalid Call-ID header");
+    }
+    const cseq = parseCSeq(headers.get("CSeq")!);
+    if (startLine.kind === "request") {
+      // RFC 3261 §8.1.1.5: the CSeq method MUST match the method of the request.
+      if (cseq.method !== startLine.method) {
+        throw bad(
+          `CSeq method ${quote(cseq.method)} does not match request method ${
+            quote(startLine.method)
+          }`,
+          "CSeq method does not match request method",
+        );
+      }
+      // RFC 3261 §8.2.2.1: a scheme we do not understand is answered 416.
+      const uri = parseSipUri(startLine.requestUri);
+      // RFC 3261 §19.1.1 table 1: headers are not allowed in a Request-URI.
+      if (uri.headers.size > 0) {
+        throw bad(
+          `Request-URI ${quote(startLine.requestUri)} carries headers`,
+          "Invalid Request-URI",
+        );
+      }
+    }
+    for (const name of ["To", "From"]) {
+      try {
+        parseNameAddr(headers.get(name)!);
+      } catch (e) {
+        if (!(e instanceof SipParseError)) throw e;
+        throw bad(`Cannot parse ${name} header: ${e.message}`, `Invalid ${name} header`);
+      }
+    }
+    parseViaList(headers);
+  } catch (e) {
+    if (e instanceof SipParseError) throw fail(e);
+    throw e;
+  }
+
+  // RFC 3261 §18.3: Content-Length bounds the body; extra datagram bytes are discarded.
+  let bodyEnd = len;
+  const contentLengths = headers.getAll("Content-Length");
+  if (contentLengths.length > 1) {
+    throw fail(bad("Duplicate Content-Length header", "Duplicate Content-Length header"));
+  }
+  if (contentLengths.length === 1) {
+    const raw = contentLengths[0]!;
+    const n = parseDigits(raw);
+    if (n === null) {
+      throw fail(
+        bad(`Cannot parse Content-Length header ${quote(raw)}`, "Invalid Content-Length header"),
+      );
+    }
+    if (n > len - bodyStart) {
+      throw fail(bad(
+        `Content-Length is ${raw} but only ${len - bodyStart} body bytes arrived`,
+        "Content-Length larger than message body",
+      ));
+    }
+    bodyEnd = bodyStart + n;
+  }
+  const body = data.subarray(bodyStart, bodyEnd);
+
+  if (startLine.kind === "request") {
+    return {
+      type: "request",
+      method: startLine.method,
+      requestUri: startLine.requestUri,
+      headers,
+      body,
+    };
+  }
+  return { type: "response", status: startLine.status, reason: startLine.reason, headers, body };
+}
+
+/**
+ * True when a line holds a control character other than HTAB that is not the escaped character
+ * of a quoted-pair (RFC 3261 §25.1 quoted-pair = "\\" (%x00-09 / %x0B-0C / %x0E-7F), which RFC
+ * 4475 §3.1.1.2 exercises with raw NUL, BEL and DEL).
+ */
+function hasBadControl(line: string): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) {
+      if (c === 0x0d || c === 0x0a || i === 0 || line.charCodeAt(i - 1) !== 0x5c) return true;
+    }
+  }
+  return false;
+}
+
+function stripCr(line: string): string {
+  return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+}
+
+/**
+ * Reads a Request-Line or Status-Line (RFC 3261 §7.1, §7.2). Throws when the line is too garbled
+ * to tell a method; otherwise returns it with an error to raise once the headers are split.
+ */
+function parseStartLine(line: string): StartLine {
+  const sp = line.indexOf(" ");
+  const first = sp === -1 ? line : line.slice(0, sp);
+  if (SIP_VERSION.test(first)) {
+    const rest = line.slice(sp + 1);
+    const code = rest.slice(0, 3);
+    if (
+      sp === -1 || !/^[1-6]\d\d$/.test(code) || (rest.length > 3 && rest.charCodeAt(3) !== 0x20)
+    ) {
+      throw bad(`Cannot parse status line ${quote(line)}`, "Invalid status line");
+    }
+    const error = first.toUpperCase() === "SIP/2.0" ? null : bad(
+      `SIP version ${quote(first)} is not supported; expected "SIP/2.0"`,
+      "Version Not Supported",
+      505,
+    );
+    return { kind: "response", status: Number(code), reason: rest.slice(4), error };
+  }
+  if (sp <= 0 || !isToken(first)) {
+    throw bad(`Cannot parse start line ${quote(line)}`, "Invalid start line");
+  }
+  const last = line.lastIndexOf(" ");
+  const requestUri = (last === sp ? line.slice(sp + 1) : line.slice(sp + 1, last)).trim();
+  const version = last === sp ? "" : line.slice(last + 1);
+  let error: SipParseError | null = null;
+  if (SIP_VERSION.test(version)) {
+    if (version.toUpperCase() !== "SIP/2.0") {
+      // RFC 3261 §8.2.2.1 / §21.5.6: 505 for a version other than SIP/2.0.
+      error = bad(
+        `SIP version ${quote(version)} is not supported; expected "SIP/2.0"`,
+        "Version Not Supported",
+        505,
+      );
+    }
+  } else {error = bad(
+      `Cannot parse request line ${quote(line)}: bad SIP version`,
+      "Invalid request line",
+    );}
+  // RFC 3261 §7.1: exactly one SP between the elements; no whitespace inside the Request-URI.
+  if (error === null && (requestUri === "" || WHITESPACE.test(line.slice(sp + 1, last)))) {
+    error = bad(
+      `Cannot parse request line ${quote(line)}: expected "Method SP Request-URI SP SIP-Version"`,
+      "Invalid request line",
+    );
+  }
+  return { kind: "request", method: first, requestUri, error };
+}

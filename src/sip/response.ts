@@ -1,0 +1,235 @@
+// Responses: build one from a request (RFC 3261 §8.2.6), serialize messages, pick where to send.
+import type { SipMessage, SipResponse } from "./message.ts";
+import { tagOf } from "./name_addr.ts";
+import { canonicalHeaderName, SipHeaders, splitHeaderList } from "./sip_headers.ts";
+import type { SipParseError } from "./sip_parse_error.ts";
+import { reasonPhrase } from "./status.ts";
+import { formatVia, parseVia, type Via } from "./via.ts";
+
+/** Extras for `buildResponse`. */
+export interface ResponseOptions {
+  /** Reason phrase; defaults to the status table's. */
+  reason?: string;
+  /** To tag to add when the request's To has none; defaults to `defaultToTag(request.headers)`. */
+  toTag?: string;
+  /** Extra header fields, appended in order after the copied ones. */
+  headers?: Array<[string, string]>;
+  /** Where the request came from: adds `received`/`rport` to the top Via (§18.2.1, RFC 3581). */
+  source?: { address: string; port: number };
+  /** Value of a `Server` header field (RFC 3261 §20.35), added when given. */
+  server?: string;
+}
+
+/** What `buildResponse` needs of a request; a `RecoveredRequest` from a SipParseError fits. */
+export interface RequestLike {
+  requestUri: string;
+  method: string;
+  headers: SipHeaders;
+}
+
+/**
+ * Builds a response to `request` per RFC 3261 §8.2.6: every Via in order (the top one stamped with
+ * `received`, and `rport` when asked for, from `options.source`), From, To (with a tag added when
+ * absent and status > 100), Call-ID, CSeq, Timestamp on a 100 (§8.2.6.1), then `options.headers`,
+ * `Server`, and `Content-Length: 0`. Header values are copied as text, so a request recovered
+ * from a parse error works too: a top Via that does not parse is copied unchanged. Deterministic:
+ * building the same response twice gives identical headers.
+ *
+ * @example
+ * ```ts
+ * const ok = buildResponse(request, 200, {
+ *   source: { address: "203.0.113.9", port: 61000 },
+ *   headers: [["Contact", "<sip:alice@192.0.2.4>;expires=3600"]],
+ * });
+ * ```
+ */
+export function buildResponse(
+  request: RequestLike,
+  status: number,
+  options: ResponseOptions = {},
+): SipResponse {
+  const from = request.headers;
+  const headers = new SipHeaders();
+  const vias = from.getAll("Via");
+  for (let k = 0; k < vias.length; k++) {
+    const value = vias[k]!;
+    headers.append("Via", k === 0 && options.source ? stampTopVia(value, options.source) : value);
+  }
+  for (const value of from.getAll("From")) headers.append("From", value);
+  const toValues = from.getAll("To");
+  for (let k = 0; k < toValues.length; k++) {
+    let value = toValues[k]!;
+    // RFC 3261 §8.2.6.2: add a To tag unless the request had one (not on 100 Trying).
+    if (k === 0 && status > 100 && tagOf(value) === null) {
+      value += `;tag=${options.toTag ?? defaultToTag(from)}`;
+    }
+    headers.append("To", value);
+  }
+  for (const value of from.getAll("Call-ID")) headers.append("Call-ID", value);
+  for (const value of from.getAll("CSeq")) headers.append("CSeq", value);
+  if (status === 100) {
+    // RFC 3261 §8.2.6.1: a 100 (Trying) copies the request's Timestamp.
+    for (const value of from.getAll("Timestamp")) headers.append("Timestamp", value);
+  }
+  for (const [name, value] of options.headers ?? []) headers.append(name, value);
+  if (options.server !== undefined) headers.append("Server", options.server);
+  headers.append("Content-Length", "0");
+  return {
+    type: "response",
+    status,
+    reason: options.reason ?? reasonPhrase(status),
+    headers,
+    body: new Uint8Array(0),
+  };
+}
+
+/**
+ * A stateless answer to a request that failed to parse: `error.status` with `error.reasonPhrase`,
+ * built from `error.recovered`. Returns null when it must be dropped instead: keep-alives
+ * (status 0), nothing recovered, no Via to answer to, or an ACK (never answered, RFC 3261 §17).
+ *
+ * @example
+ * ```ts
+ * const reply = buildErrorResponse(error, { source, server: "registrar" });
+ * if (reply) send(formatMessage(reply));
+ * ```
+ */
+export function buildErrorResponse(
+  error: SipParseError,
+  options: Omit<ResponseOptions, "reason"> = {},
+): SipResponse | null {
+  const request = error.recovered;
+  if (error.status < 100 || request === undefined) return null;
+  if (request.method === "ACK" || !request.headers.has("Via")) return null;
+  return buildResponse(request, error.status, { ...options, reason: error.reasonPhrase });
+}
+
+/**
+ * A To tag derived from Call-ID, From tag and CSeq, so that a rebuilt response is identical
+ * (16 hex digits). Callers that need unguessable tags (§19.3) pass `toTag` instead.
+ */
+export function defaultToTag(headers: SipHeaders): string {
+  const key = `${headers.get("Call-ID") ?? ""}\n${tagOf(headers.get("From") ?? "") ?? ""}\n${
+    headers.get("CSeq") ?? ""
+  }`;
+  // 53-bit style mix of two 32-bit multiplicative hashes (deterministic, not cryptographic).
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0");
+}
+
+/** An IPv4-mapped IPv6 source ("::ffff:192.0.2.1", seen on dual-stack sockets) as plain IPv4. */
+function plainAddress(address: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
+/**
+ * Adds `received` (RFC 3261 §18.2.1) and fills an empty `rport` (RFC 3581 §4) in the first element
+ * of a Via field value; returns the value unchanged when it does not parse or needs nothing.
+ */
+function stampTopVia(value: string, source: { address: string; port: number }): string {
+  const elements = splitHeaderList(value);
+  const top = elements[0];
+  if (top === undefined) return value;
+  let via: Via;
+  try {
+    via = parseVia(top);
+  } catch {
+    return value; // A recovered request may carry a bad Via: copy it as text.
+  }
+  const address = plainAddress(source.address);
+  const sentHost = via.host.startsWith("[") ? via.host.slice(1, -1) : via.host;
+  if (via.rport === true) {
+    // RFC 3581 §4: set rport to the source port and always add received.
+    via.rport = source.port;
+    via.received = address;
+  } else if (sentHost.toLowerCase() !== address.toLowerCase()) {
+    // RFC 3261 §18.2.1: a domain name or a different IP in sent-by gets received.
+    via.received = address;
+  } else return value;
+  elements[0] = formatVia(via);
+  return elements.join(", ");
+}
+
+const encoder = new TextEncoder();
+// A header value or reason phrase must stay on its line whatever a caller put in it.
+const LINE_BREAKS = /[\r\n]+/g;
+
+function oneLine(text: string): string {
+  return text.indexOf("\r") === -1 && text.indexOf("\n") === -1
+    ? text
+    : text.replace(LINE_BREAKS, " ");
+}
+
+/**
+ * Serializes a message (RFC 3261 §7): start line, header fields with names as stored, a
+ * Content-Length equal to the body length (in place of any stored one, else last), an empty line,
+ * the body. CR and LF inside values are replaced by spaces.
+ *
+ * @example
+ * ```ts
+ * socket.send(formatMessage(buildResponse(request, 200)), port, address);
+ * ```
+ */
+export function formatMessage(message: SipMessage): Uint8Array {
+  let head = message.type === "request"
+    ? `${oneLine(message.method)} ${oneLine(message.requestUri)} SIP/2.0\r\n`
+    : `SIP/2.0 ${message.status} ${oneLine(message.reason)}\r\n`;
+  let wroteLength = false;
+  for (const field of message.headers.fields()) {
+    if (canonicalHeaderName(field.name) === "content-length") {
+      if (!wroteLength) head += `${field.name}: ${message.body.length}\r\n`;
+      wroteLength = true;
+      continue;
+    }
+    head += `${oneLine(field.name)}: ${oneLine(field.value)}\r\n`;
+  }
+  if (!wroteLength) head += `Content-Length: ${message.body.length}\r\n`;
+  head += "\r\n";
+  const headBytes = encoder.encode(head);
+  if (message.body.length === 0) return headBytes;
+  const out = new Uint8Array(headBytes.length + message.body.length);
+  out.set(headBytes, 0);
+  out.set(message.body, headBytes.length);
+  return out;
+}
+
+/**
+ * Where to send a response over UDP, from the request's top Via and its source (RFC 3261 §18.2.2,
+ * RFC 3581 §4): `rport` without a value → the source address and port; `rport` with a value →
+ * the source address and that port; `maddr` → maddr and the sent-by port or 5060; otherwise the
+ * source address (what the stamped `received` holds) and the sent-by port or 5060. A `received`
+ * written by the client itself is never trusted. A maddr may be a host name to resolve and comes
+ * back without IPv6 brackets.
+ *
+ * @example
+ * ```ts
+ * responseTarget(parseVia("SIP/2.0/UDP 10.0.0.2:5062;rport"), { address: "203.0.113.9", port: 61000 });
+ * // { address: "203.0.113.9", port: 61000 }
+ * ```
+ */
+export function responseTarget(
+  topVia: Via | null,
+  source: { address: string; port: number },
+): { address: string; port: number } {
+  if (topVia === null || topVia.rport === true) {
+    return { address: source.address, port: source.port };
+  }
+  if (typeof topVia.rport === "number") return { address: source.address, port: topVia.rport };
+  const port = topVia.port ?? 5060;
+  const maddr = topVia.params.get("maddr");
+  if (maddr) return { address: unbracket(maddr), port };
+  // The received value we stamp is the source address; one sent by the client is not trusted.
+  return { address: source.address, port };
+}
+
+function unbracket(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
