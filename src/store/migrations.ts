@@ -1,0 +1,120 @@
+// Schema migrations of the location database, versioned with PRAGMA user_version.
+import type { DatabaseSync } from "node:sqlite";
+import { DatabaseOpenError } from "./database_open_error.ts";
+
+/**
+ * The schema, one SQL script per version: `MIGRATIONS[0]` takes a new file to version 1, and so on.
+ * Append only: a released script is never edited, because databases in the field already ran it.
+ * Tables are STRICT so a wrongly typed value (a fractional CSeq, a string port) fails the write
+ * instead of being stored silently.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE bindings (
+    aor TEXT NOT NULL,
+    id TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    contact_uri TEXT NOT NULL,
+    q REAL,
+    call_id TEXT NOT NULL,
+    cseq INTEGER NOT NULL,
+    expires_seconds INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    registered_at_ms INTEGER NOT NULL,
+    refreshed_at_ms INTEGER NOT NULL,
+    source_address TEXT NOT NULL,
+    source_port INTEGER NOT NULL,
+    transport TEXT NOT NULL,
+    user_agent TEXT,
+    path TEXT,
+    instance TEXT,
+    reg_id INTEGER,
+    PRIMARY KEY (aor, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX bindings_expires_at_ms ON bindings (expires_at_ms);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    aor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    binding_id TEXT,
+    contact TEXT,
+    source TEXT,
+    detail TEXT
+  ) STRICT;
+  CREATE INDEX events_aor_seq ON events (aor, seq);
+
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION: number = MIGRATIONS.length;
+
+/** Reads PRAGMA user_version. */
+export function readSchemaVersion(db: DatabaseSync): number {
+  const row = db.prepare("PRAGMA user_version").get();
+  return Number(row?.user_version ?? 0);
+}
+
+/**
+ * Brings the database up to `migrations.length`, all steps inside one `BEGIN IMMEDIATE`
+ * transaction: a second process opening the same new file waits for the lock, then finds the work
+ * done. Throws a `DatabaseOpenError` (and changes nothing) when the file's version is newer than
+ * `migrations` knows or when a step fails.
+ *
+ * @example
+ * ```ts
+ * migrateDatabase(db, "data/registrar.db");
+ * ```
+ */
+export function migrateDatabase(
+  db: DatabaseSync,
+  path: string,
+  migrations: readonly string[] = MIGRATIONS,
+): void {
+  const target = migrations.length;
+  // Fast path for the common case: already current, no write lock taken.
+  if (checkVersion(readSchemaVersion(db), target, path) === target) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    // Re-read under the lock: another process may have migrated while we waited.
+    const from = checkVersion(readSchemaVersion(db), target, path);
+    for (let version = from; version < target; version++) {
+      try {
+        db.exec(migrations[version] ?? "");
+      } catch (error) {
+        throw new DatabaseOpenError(
+          path,
+          `cannot migrate to schema version ${version + 1}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    // PRAGMA takes no parameters; `target` is a small integer we computed.
+    db.exec(`PRAGMA user_version = ${target}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+function checkVersion(version: number, target: number, path: string): number {
+  if (version > target) {
+    throw new DatabaseOpenError(
+      path,
+      `schema version ${version} is newer than this registrar supports (${target}); ` +
+        "upgrade the registrar",
+    );
+  }
+  return version;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,485 @@
+// SqliteBindingStore: the SQLite location service; updates of one event-loop turn share one commit.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { clearImmediate, setImmediate } from "node:timers";
+import type { Binding, BindingEvent, StoredBindingEvent } from "../registrar/binding.ts";
+import type { AorChange, BindingStore } from "../registrar/binding_store.ts";
+import { openDataDirectory } from "./open_database.ts";
+
+/** Events kept per AoR by default; older ones are pruned as new ones arrive. */
+export const DEFAULT_HISTORY_PER_AOR = 50;
+
+/** Operations per write transaction by default; a longer queue is split into several. */
+export const DEFAULT_MAX_BATCH = 512;
+
+/** Options of `SqliteBindingStore`. */
+export interface SqliteBindingStoreOptions {
+  /** Events kept per AoR (the newest ones); default 50. 0 keeps none. */
+  historyPerAor?: number;
+  /** Most operations committed in one transaction; default 512. */
+  maxBatch?: number;
+  /** Close the database in `close()`; default false (the caller owns it). */
+  ownsDatabase?: boolean;
+}
+
+/** Options of `openBindingStore`. */
+export interface OpenBindingStoreOptions extends Omit<SqliteBindingStoreOptions, "ownsDatabase"> {
+  /** How long to wait for another process's write lock; default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** Counters for tests and metrics; they only grow. */
+export interface SqliteBindingStoreStats {
+  /** Write transactions committed by the batching path. */
+  transactions: number;
+  /** Operations (update, purgeExpired, recordEvents) committed, one savepoint each. */
+  operations: number;
+  /** Operations rejected on their own (their plan or write threw) while their batch committed. */
+  rejectedOperations: number;
+  /** Batches whose BEGIN or COMMIT failed, every operation of which was rejected. */
+  failedTransactions: number;
+}
+
+/** One queued write: runs inside its own savepoint of a batch transaction. */
+interface Operation {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Column order matters: `rowToBinding` reads rows of this select as arrays, by position. */
+const BINDING_COLUMNS = "aor, id, contact, contact_uri, q, call_id, cseq, expires_seconds, " +
+  "expires_at_ms, registered_at_ms, refreshed_at_ms, source_address, source_port, transport, " +
+  "user_agent, path, instance, reg_id";
+const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
+
+type Row = Record<string, unknown>;
+
+/**
+ * The location service on SQLite (see `BindingStore` for the contract).
+ *
+ * Writes are group-committed: `update`, `purgeExpired` and `recordEvents` queue an operation and
+ * schedule one flush with `setImmediate`, so every operation queued during one event-loop turn
+ * shares one `BEGIN IMMEDIATE … COMMIT` — one fsync per batch under `synchronous=FULL`. Each
+ * operation runs in its own SAVEPOINT: if its plan or its writes throw, only it is rolled back and
+ * rejected; its batch-mates commit. Operations run in queue order, so two updates of one AoR in a
+ * batch see each other's effects. Promises settle only after COMMIT returned; if BEGIN or COMMIT
+ * fails, every operation of the batch is rejected with "Cannot write to the location database: …".
+ *
+ * Reads are synchronous and see everything committed, by this or any other connection (the CLI).
+ *
+ * @example
+ * ```ts
+ * const store = openBindingStore("data");
+ * const count = await store.update("sip:alice@example.com", (current) => ({
+ *   put: [], remove: current.map((b) => b.id), events: [], result: current.length,
+ * }));
+ * store.close();
+ * ```
+ */
+export class SqliteBindingStore implements BindingStore {
+  /** Counters: how many transactions and operations the batching path committed. */
+  readonly stats: SqliteBindingStoreStats = {
+    transactions: 0,
+    operations: 0,
+    rejectedOperations: 0,
+    failedTransactions: 0,
+  };
+
+  readonly #db: DatabaseSync;
+  readonly #historyPerAor: number;
+  readonly #maxBatch: number;
+  readonly #ownsDatabase: boolean;
+  #queue: Operation[] = [];
+  #flushHandle: ReturnType<typeof setImmediate> | undefined;
+  #closed = false;
+  #inBatch = false;
+
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #rollback: StatementSync;
+  readonly #savepoint: StatementSync;
+  readonly #release: StatementSync;
+  readonly #rollbackToSavepoint: StatementSync;
+  readonly #selectAor: StatementSync;
+  readonly #selectAll: StatementSync;
+  readonly #selectExpired: StatementSync;
+  readonly #upsertBinding: StatementSync;
+  readonly #deleteBinding: StatementSync;
+  readonly #deleteExpired: StatementSync;
+  readonly #insertEvent: StatementSync;
+  readonly #pruneEvents: StatementSync;
+  readonly #selectEvents: StatementSync;
+  readonly #selectAorEvents: StatementSync;
+
+  /**
+   * Wraps an open, migrated database (see `openDatabase`). All statements are prepared here once.
+   */
+  constructor(db: DatabaseSync, options: SqliteBindingStoreOptions = {}) {
+    this.#db = db;
+    this.#historyPerAor = checkCount(
+      "historyPerAor",
+      options.historyPerAor ?? DEFAULT_HISTORY_PER_AOR,
+      0,
+    );
+    this.#maxBatch = checkCount("maxBatch", options.maxBatch ?? DEFAULT_MAX_BATCH, 1);
+    this.#ownsDatabase = options.ownsDatabase ?? false;
+
+    this.#begin = db.prepare("BEGIN IMMEDIATE");
+    this.#commit = db.prepare("COMMIT");
+    this.#rollback = db.prepare("ROLLBACK");
+    this.#savepoint = db.prepare("SAVEPOINT operation");
+    this.#release = db.prepare("RELEASE operation");
+    this.#rollbackToSavepoint = db.prepare("ROLLBACK TO operation");
+    this.#selectAor = db.prepare(
+      `SELECT ${BINDING_COLUMNS} FROM bindings WHERE aor = ? ORDER BY registered_at_ms, id`,
+    );
+    this.#selectAll = db.prepare(
+      `SELECT ${BINDING_COLUMNS} FROM bindings ORDER BY aor, registered_at_ms, id`,
+    );
+    this.#selectExpired = db.prepare(
+      `SELECT ${BINDING_COLUMNS} FROM bindings WHERE expires_at_ms <= ? ` +
+        "ORDER BY aor, registered_at_ms, id",
+    );
+    for (const select of [this.#selectAor, this.#selectAll, this.#selectExpired]) {
+      select.setReturnArrays(true);
+    }
+    this.#upsertBinding = db.prepare(
+      `INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) ` +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#deleteBinding = db.prepare("DELETE FROM bindings WHERE aor = ? AND id = ?");
+    this.#deleteExpired = db.prepare("DELETE FROM bindings WHERE expires_at_ms <= ?");
+    this.#insertEvent = db.prepare(
+      "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    // Deletes all but the newest `historyPerAor` events of one AoR, walking the (aor, seq) index.
+    this.#pruneEvents = db.prepare(
+      "DELETE FROM events WHERE aor = ?1 AND seq <= " +
+        "(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    );
+    this.#selectEvents = db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.#selectAorEvents = db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE aor = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+  }
+
+  /** See `BindingStore.update`. Errors thrown by `plan` reject the promise unchanged. */
+  update<T>(aor: string, plan: (current: readonly Binding[]) => AorChange<T>): Promise<T> {
+    return this.#enqueue<T>(() => this.#applyUpdate(aor, plan));
+  }
+
+  /** See `BindingStore.bindingsOf`: expired ones included, by registeredAtMs then id. */
+  bindingsOf(aor: string): Binding[] {
+    this.#checkOpen("read");
+    return (this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding);
+  }
+
+  /** See `BindingStore.allBindings`: by aor, then registeredAtMs, then id. */
+  allBindings(): Binding[] {
+    this.#checkOpen("read");
+    return (this.#selectAll.all() as unknown as unknown[][]).map(rowToBinding);
+  }
+
+  /**
+   * See `BindingStore.purgeExpired`. Runs as one operation of the write queue, so it is ordered
+   * with the updates queued before and after it. Each removed binding gets an "expired" event
+   * (source null, at `nowMs`). Resolves with the removed bindings by aor, registeredAtMs, id.
+   */
+  purgeExpired(nowMs: number): Promise<Binding[]> {
+    return this.#enqueue(() => this.#applyPurge(nowMs));
+  }
+
+  /** See `BindingStore.events`. `afterSeq` defaults to 0; no `limit` means all. */
+  events(options: { aor?: string; afterSeq?: number; limit?: number } = {}): StoredBindingEvent[] {
+    this.#checkOpen("read");
+    const afterSeq = options.afterSeq ?? 0;
+    const limit = options.limit ?? -1;
+    const rows = options.aor === undefined
+      ? this.#selectEvents.all(afterSeq, limit)
+      : this.#selectAorEvents.all(options.aor, afterSeq, limit);
+    return (rows as Row[]).map(rowToEvent);
+  }
+
+  /** See `BindingStore.recordEvents`: one queued operation, durable when resolved. */
+  recordEvents(events: BindingEvent[]): Promise<void> {
+    const copy = events.slice();
+    return this.#enqueue(() => {
+      this.#insertEvents(copy);
+    });
+  }
+
+  /**
+   * Commits every queued operation (synchronously, settling their promises), then stops accepting
+   * work; closes the database if this store owns it. Later writes reject, later reads throw.
+   * Calling it again does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    if (this.#inBatch) {
+      throw new Error("Cannot close the location store from inside an update plan");
+    }
+    if (this.#flushHandle !== undefined) {
+      clearImmediate(this.#flushHandle);
+      this.#flushHandle = undefined;
+    }
+    while (this.#queue.length > 0) this.#runBatch(this.#takeBatch());
+    this.#closed = true;
+    if (this.#ownsDatabase) this.#db.close();
+  }
+
+  #enqueue<T>(run: () => unknown): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(
+        new Error("Cannot write to the location database: the store is closed"),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#flushHandle === undefined) this.#flushHandle = setImmediate(this.#flush);
+    });
+  }
+
+  /** One batch per event-loop turn, so replies of a batch go out before the next fsync. */
+  readonly #flush = (): void => {
+    this.#flushHandle = undefined;
+    if (this.#closed || this.#queue.length === 0) return;
+    this.#runBatch(this.#takeBatch());
+    if (this.#queue.length > 0) this.#flushHandle = setImmediate(this.#flush);
+  };
+
+  #takeBatch(): Operation[] {
+    if (this.#queue.length <= this.#maxBatch) {
+      const batch = this.#queue;
+      this.#queue = [];
+      return batch;
+    }
+    return this.#queue.splice(0, this.#maxBatch);
+  }
+
+  #runBatch(batch: Operation[]): void {
+    const db = this.#db;
+    const outcomes: unknown[] = new Array(batch.length);
+    const succeeded: boolean[] = new Array(batch.length);
+    this.#inBatch = true;
+    try {
+      this.#begin.run();
+      for (let i = 0; i < batch.length; i++) {
+        this.#savepoint.run();
+        try {
+          outcomes[i] = (batch[i] as Operation).run();
+          this.#release.run();
+          succeeded[i] = true;
+        } catch (error) {
+          // Some errors (SQLITE_FULL, I/O) roll the whole transaction back: the batch is lost.
+          if (!db.isTransaction) throw error;
+          this.#rollbackToSavepoint.run();
+          this.#release.run();
+          outcomes[i] = error;
+          succeeded[i] = false;
+        }
+      }
+      this.#commit.run();
+      this.#inBatch = false;
+    } catch (error) {
+      this.#inBatch = false;
+      if (db.isTransaction) {
+        try {
+          this.#rollback.run();
+        } catch {
+          // Nothing more can be done; every operation is rejected below.
+        }
+      }
+      this.stats.failedTransactions++;
+      const failure = new Error(`Cannot write to the location database: ${messageOf(error)}`, {
+        cause: error,
+      });
+      for (const operation of batch) operation.reject(failure);
+      return;
+    }
+    this.stats.transactions++;
+    for (let i = 0; i < batch.length; i++) {
+      const operation = batch[i] as Operation;
+      if (succeeded[i]) {
+        this.stats.operations++;
+        operation.resolve(outcomes[i]);
+      } else {
+        this.stats.rejectedOperations++;
+        operation.reject(outcomes[i]);
+      }
+    }
+  }
+
+  #applyUpdate<T>(aor: string, plan: (current: readonly Binding[]) => AorChange<T>): T {
+    const current = (this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding);
+    const change = plan(current);
+    checkChange(aor, change);
+    try {
+      for (const binding of change.put) this.#putBinding(binding);
+      for (const id of change.remove) this.#deleteBinding.run(aor, id);
+      this.#insertEvents(change.events);
+    } catch (error) {
+      throw new Error(`Cannot update AoR "${aor}": ${messageOf(error)}`, { cause: error });
+    }
+    return change.result;
+  }
+
+  #applyPurge(nowMs: number): Binding[] {
+    const expired = (this.#selectExpired.all(nowMs) as unknown as unknown[][]).map(
+      rowToBinding,
+    );
+    if (expired.length === 0) return expired;
+    this.#deleteExpired.run(nowMs);
+    this.#insertEvents(expired.map((binding): BindingEvent => ({
+      atMs: nowMs,
+      aor: binding.aor,
+      kind: "expired",
+      bindingId: binding.id,
+      contact: binding.contact,
+      source: null,
+      detail: null,
+    })));
+    return expired;
+  }
+
+  #putBinding(b: Binding): void {
+    this.#upsertBinding.run(
+      b.aor,
+      b.id,
+      b.contact,
+      b.contactUri,
+      b.q,
+      b.callId,
+      b.cseq,
+      b.expiresSeconds,
+      b.expiresAtMs,
+      b.registeredAtMs,
+      b.refreshedAtMs,
+      b.sourceAddress,
+      b.sourcePort,
+      b.transport,
+      b.userAgent,
+      b.path,
+      b.instance,
+      b.regId,
+    );
+  }
+
+  #insertEvents(events: readonly BindingEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      this.#insertEvent.run(e.atMs, e.aor, e.kind, e.bindingId, e.contact, e.source, e.detail);
+    }
+    if (events.length === 1) {
+      this.#pruneEvents.run((events[0] as BindingEvent).aor, this.#historyPerAor);
+      return;
+    }
+    for (const aor of new Set(events.map((e) => e.aor))) {
+      this.#pruneEvents.run(aor, this.#historyPerAor);
+    }
+  }
+
+  #checkOpen(action: "read" | "write"): void {
+    if (this.#closed) {
+      throw new Error(`Cannot ${action} the location database: the store is closed`);
+    }
+  }
+}
+
+/**
+ * Opens `<dataDir>/registrar.db` (or an in-memory database for `":memory:"`) and returns a store
+ * that owns it: `close()` flushes pending writes and closes the database.
+ *
+ * @example
+ * ```ts
+ * const store = openBindingStore("data", { historyPerAor: 20 });
+ * console.log(store.allBindings().length);
+ * store.close();
+ * ```
+ */
+export function openBindingStore(
+  dataDir: string,
+  options: OpenBindingStoreOptions = {},
+): SqliteBindingStore {
+  const { busyTimeoutMs, ...storeOptions } = options;
+  const { db } = openDataDirectory(
+    dataDir,
+    busyTimeoutMs === undefined ? {} : { busyTimeoutMs },
+  );
+  try {
+    return new SqliteBindingStore(db, { ...storeOptions, ownsDatabase: true });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Maps a row of `SELECT ${BINDING_COLUMNS}` read as an array (cheaper than a row object). */
+function rowToBinding(row: unknown[]): Binding {
+  return {
+    id: row[1] as string,
+    aor: row[0] as string,
+    contact: row[2] as string,
+    contactUri: row[3] as string,
+    q: row[4] as number | null,
+    callId: row[5] as string,
+    cseq: row[6] as number,
+    expiresSeconds: row[7] as number,
+    expiresAtMs: row[8] as number,
+    registeredAtMs: row[9] as number,
+    refreshedAtMs: row[10] as number,
+    sourceAddress: row[11] as string,
+    sourcePort: row[12] as number,
+    transport: row[13] as string,
+    userAgent: row[14] as string | null,
+    path: row[15] as string | null,
+    instance: row[16] as string | null,
+    regId: row[17] as number | null,
+  };
+}
+
+function rowToEvent(row: Row): StoredBindingEvent {
+  return {
+    seq: row.seq as number,
+    atMs: row.at_ms as number,
+    aor: row.aor as string,
+    kind: row.kind as StoredBindingEvent["kind"],
+    bindingId: row.binding_id as string | null,
+    contact: row.contact as string | null,
+    source: row.source as string | null,
+    detail: row.detail as string | null,
+  };
+}
+
+function checkChange(aor: string, change: AorChange<unknown>): void {
+  if (
+    typeof change !== "object" || change === null || !Array.isArray(change.put) ||
+    !Array.isArray(change.remove) || !Array.isArray(change.events)
+  ) {
+    throw new TypeError(
+      `Cannot update AoR "${aor}": plan() must return { put, remove, events, result }`,
+    );
+  }
+  for (const binding of change.put) {
+    if (binding.aor !== aor) {
+      throw new Error(
+        `Cannot update AoR "${aor}": binding "${binding.id}" belongs to AoR "${binding.aor}"`,
+      );
+    }
+  }
+}
+
+function checkCount(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot create the location store: ${name} must be an integer >= ${min}, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
