@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start the reference Kamailio registrar in the foreground on 127.0.0.1:5070.
+#
+#   bench/kamailio/run.sh memory|sqlite [extra kamailio args, e.g. -A WITH_AUTH -A WITH_423]
+#
+# Runs "kamailio -DD -E" (no daemonizing, log to stderr, still forks the
+# configured UDP children: 2 for memory, 1 for sqlite) under "timeout" (KAMAILIO_TIMEOUT seconds,
+# default 3600).  Stop it with Ctrl-C or kill of the printed pid.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mode=${1:?usage: run.sh memory|sqlite [kamailio args]}; shift
+case $mode in
+  memory) cfg=$here/registrar-memory.cfg; rundir=/tmp/kamailio-mem ;;
+  sqlite) cfg=$here/registrar-sqlite.cfg; rundir=/tmp/kamailio-sqlite
+          db=${KAMAILIO_DB:-/tmp/kamailio-registrar.sqlite}
+          [[ ${KAMAILIO_KEEP_DB:-0} == 1 && -f $db ]] || "$here/create-db.sh" "$db"
+          set -- -A "DBURL=\"sqlite://$db\"" "$@" ;;
+  *) echo "unknown mode $mode" >&2; exit 2 ;;
+esac
+mkdir -p "$rundir"
+children=2 pkg=8
+# sqlite: one worker (see registrar-sqlite.cfg); bigger pkg memory because at
+# startup usrloc preloads the whole location table and db_sqlite keeps the
+# full result set in pkg memory (-M 8 fails with ~12k rows: "no private memory left").
+[[ $mode == sqlite ]] && children=1 pkg=64
+timeout -k 5 "${KAMAILIO_TIMEOUT:-3600}" kamailio -f "$cfg" -DD -E -n $children -m 64 -M $pkg \
+  -Y "$rundir" -P "$rundir/kamailio.pid" "$@"
