@@ -50,6 +50,30 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: digest credentials for `registrar user` (HA1 per realm, never the password).
+  `
+  CREATE TABLE users (
+    realm TEXT NOT NULL,
+    username TEXT NOT NULL,
+    ha1_md5 TEXT NOT NULL,
+    ha1_sha256 TEXT NOT NULL,
+    admin INTEGER NOT NULL CHECK (admin IN (0, 1)),
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (realm, username)
+  ) STRICT, WITHOUT ROWID;
+  `,
+  // 3: brute-force bans, so they survive restarts and `registrar unban` reaches the server.
+  `
+  CREATE TABLE bans (
+    address TEXT NOT NULL,
+    username TEXT NOT NULL, -- '' bans the whole address
+    until_ms INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (address, username)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this code writes and understands. */

@@ -53,11 +53,11 @@ describe("openDatabase()", () => {
     assert.throws(() => openDatabase(":memory:", { busyTimeoutMs: -1 }), RangeError);
   });
 
-  it("openDatabase() creates the v1 schema in memory", () => {
+  it("openDatabase() creates the current schema in memory", () => {
     const db = openDatabase(":memory:");
     assert.equal(readSchemaVersion(db), SCHEMA_VERSION);
-    assert.equal(SCHEMA_VERSION, 1);
-    assert.deepEqual(tableNames(db), ["bindings", "events", "meta"]);
+    assert.equal(SCHEMA_VERSION, 3);
+    assert.deepEqual(tableNames(db), ["bans", "bindings", "events", "meta", "users"]);
     const indexes = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
     ).all().map((row) => String(row.name));
@@ -118,7 +118,9 @@ describe("migrateDatabase()", () => {
 
   it("migrateDatabase() applies only the steps past the current version", () => {
     const db = openDatabase(":memory:");
-    db.exec("PRAGMA user_version = 0; DROP TABLE bindings; DROP TABLE events; DROP TABLE meta;");
+    db.exec(
+      "PRAGMA user_version = 0; DROP TABLE bindings; DROP TABLE events; DROP TABLE meta; DROP TABLE users; DROP TABLE bans;",
+    );
     migrateDatabase(db, ":memory:", [step1]);
     assert.equal(readSchemaVersion(db), 1);
     db.exec("INSERT INTO one VALUES (7)");
@@ -133,7 +135,9 @@ describe("migrateDatabase()", () => {
 
   it("migrateDatabase() rolls every step back when one fails", () => {
     const db = openDatabase(":memory:");
-    db.exec("PRAGMA user_version = 0; DROP TABLE bindings; DROP TABLE events; DROP TABLE meta;");
+    db.exec(
+      "PRAGMA user_version = 0; DROP TABLE bindings; DROP TABLE events; DROP TABLE meta; DROP TABLE users; DROP TABLE bans;",
+    );
     assert.throws(
       () => migrateDatabase(db, "test.db", [step1, "CREATE TABLE broken ("]),
       {

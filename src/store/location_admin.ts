@@ -1,0 +1,206 @@
+// LocationAdmin: the admin CLI's one connection to the data directory — bindings, users, meta.
+import type { Ban } from "../auth/ban_tracker.ts";
+import { loadBans, removeBans } from "./ban_store.ts";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { UserCredentials } from "../auth/user_directory.ts";
+import type { Binding, StoredBindingEvent } from "../registrar/binding.ts";
+import { readServerStatus } from "./meta.ts";
+import type { ServerStatus } from "./meta.ts";
+import { openDataDirectory } from "./open_database.ts";
+import { SqliteBindingStore } from "./sqlite_binding_store.ts";
+import { SqliteUserStore } from "./sqlite_user_store.ts";
+import type { UserImportResult } from "./sqlite_user_store.ts";
+import { writeTransaction } from "./write_transaction.ts";
+
+/** Totals shown by `registrar stats`. */
+export interface LocationCounts {
+  aors: number;
+  bindings: number;
+  /** Bindings whose expiry passed but that the sweeper has not purged yet. */
+  expiredBindings: number;
+  users: number;
+  events: number;
+}
+
+/** Which events `LocationAdmin.events` returns. */
+export interface EventQuery {
+  /** Only events with a larger seq. */
+  afterSeq?: number;
+  /** Only this AoR. */
+  aor?: string;
+  /** Only AoRs starting with this text, e.g. "sip:bob@" for one user in every domain. */
+  aorPrefix?: string;
+  /** At most this many: the oldest ones after `afterSeq`, or the newest with `newest`. */
+  limit?: number;
+  /** With `limit`: keep the newest events (still returned oldest first). */
+  newest?: boolean;
+}
+
+const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
+const BINDING_COLUMNS = "aor, id, contact, contact_uri, q, call_id, cseq, expires_seconds, " +
+  "expires_at_ms, registered_at_ms, refreshed_at_ms, source_address, source_port, transport, " +
+  "user_agent, path, instance, reg_id";
+
+/**
+ * One connection to `<dataDir>/registrar.db` for administration: the binding store (reads, and
+ * writes through its `update`/`purgeExpired`, exactly as the server writes), the user store, and
+ * a few queries of their own. Everything it writes is a single transaction, so a running server
+ * sees the state before or after a CLI command, never in between.
+ *
+ * @example
+ * ```ts
+ * const admin = openLocationAdmin("data");
+ * console.log(admin.counts(Date.now()));
+ * admin.close();
+ * ```
+ */
+export class LocationAdmin {
+  /** The bindings and their history, shared with the server's code. */
+  readonly store: SqliteBindingStore;
+  /** Digest credentials. */
+  readonly users: SqliteUserStore;
+  readonly #db: DatabaseSync;
+  readonly #upsertBinding: StatementSync;
+
+  /** Wraps an open, migrated database; `close()` closes it. */
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.store = new SqliteBindingStore(db);
+    this.users = new SqliteUserStore(db);
+    this.#upsertBinding = db.prepare(
+      `INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) ` +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+  }
+
+  /** Active brute-force bans, oldest first. */
+  bans(nowMs: number): Ban[] {
+    return loadBans(this.#db, nowMs);
+  }
+
+  /** Lifts every ban of an address; the running server drops them at its next sweep. */
+  unban(address: string): number {
+    return removeBans(this.#db, address);
+  }
+
+  /** Every AoR that has a binding or a history, sorted. */
+  aors(): string[] {
+    return this.#db.prepare("SELECT aor FROM bindings UNION SELECT aor FROM events ORDER BY aor")
+      .all().map((row) => String(row.aor));
+  }
+
+  /** Totals for `stats`; `nowMs` decides which bindings count as expired. */
+  counts(nowMs: number): LocationCounts {
+    const one = (sql: string, ...params: number[]) =>
+      Number(this.#db.prepare(sql).get(...params)?.n ?? 0);
+    return {
+      aors: one("SELECT count(DISTINCT aor) AS n FROM bindings WHERE expires_at_ms > ?", nowMs),
+      bindings: one("SELECT count(*) AS n FROM bindings"),
+      expiredBindings: one("SELECT count(*) AS n FROM bindings WHERE expires_at_ms <= ?", nowMs),
+      users: one("SELECT count(*) AS n FROM users"),
+      events: one("SELECT count(*) AS n FROM events"),
+    };
+  }
+
+  /** Events in commit order (seq), filtered as `query` says. */
+  events(query: EventQuery = {}): StoredBindingEvent[] {
+    const where = ["seq > ?"];
+    const params: Array<string | number> = [query.afterSeq ?? 0];
+    if (query.aor !== undefined) {
+      where.push("aor = ?");
+      params.push(query.aor);
+    }
+    if (query.aorPrefix !== undefined) {
+      where.push("substr(aor, 1, ?) = ?");
+      params.push(query.aorPrefix.length, query.aorPrefix);
+    }
+    const order = query.newest ? "DESC" : "ASC";
+    params.push(query.limit ?? -1);
+    const rows = this.#db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(" AND ")} ` +
+        `ORDER BY seq ${order} LIMIT ?`,
+    ).all(...params);
+    const events = rows.map((row): StoredBindingEvent => ({
+      seq: Number(row.seq),
+      atMs: Number(row.at_ms),
+      aor: String(row.aor),
+      kind: row.kind as StoredBindingEvent["kind"],
+      bindingId: row.binding_id as string | null,
+      contact: row.contact as string | null,
+      source: row.source as string | null,
+      detail: row.detail as string | null,
+    }));
+    return query.newest ? events.reverse() : events;
+  }
+
+  /**
+   * Writes imported bindings (replacing any with the same aor and id) and users (replacing any
+   * with the same realm and username) in one transaction: all or nothing.
+   */
+  importData(
+    bindings: readonly Binding[],
+    users: readonly UserCredentials[],
+    nowMs: number,
+  ): { bindings: number; users: UserImportResult } {
+    return writeTransaction(this.#db, () => {
+      for (const b of bindings) {
+        this.#upsertBinding.run(
+          b.aor,
+          b.id,
+          b.contact,
+          b.contactUri,
+          b.q,
+          b.callId,
+          b.cseq,
+          b.expiresSeconds,
+          b.expiresAtMs,
+          b.registeredAtMs,
+          b.refreshedAtMs,
+          b.sourceAddress,
+          b.sourcePort,
+          b.transport,
+          b.userAgent,
+          b.path,
+          b.instance,
+          b.regId,
+        );
+      }
+      return {
+        bindings: bindings.length,
+        users: this.users.importManyInTransaction(users, nowMs),
+      };
+    });
+  }
+
+  /** The running server's last heartbeat, or null. */
+  serverStatus(): ServerStatus | null {
+    return readServerStatus(this.#db);
+  }
+
+  /** `PRAGMA integrity_check`: "ok", or the problems found. */
+  integrityCheck(): string {
+    return this.#db.prepare("PRAGMA integrity_check").all().map((row) =>
+      String(Object.values(row)[0])
+    ).join("\n");
+  }
+
+  /** Flushes queued writes and closes the connection. */
+  close(): void {
+    this.store.close();
+    this.#db.close();
+  }
+}
+
+/**
+ * Opens `<dataDir>/registrar.db` (creating and migrating it if needed) for administration.
+ * Throws a `DatabaseOpenError` with a one-line reason when it cannot.
+ */
+export function openLocationAdmin(dataDir: string): LocationAdmin {
+  const { db } = openDataDirectory(dataDir);
+  try {
+    return new LocationAdmin(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,95 @@
+// Digest arithmetic against the worked examples of RFC 2617 §3.5 and RFC 7616 §3.9.1.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { computeHa1, digestResponse } from "../../src/auth/digest.ts";
+import { parseCredentials } from "../../src/auth/credentials.ts";
+
+describe("digestResponse()", () => {
+  it("matches RFC 2617 §3.5 (MD5, qop=auth)", () => {
+    const ha1 = computeHa1("MD5", "Mufasa", "testrealm@host.com", "Circle Of Life");
+    assert.equal(ha1, "939e7578ed9e3c518a452acee763bce9");
+    assert.equal(
+      digestResponse({
+        algorithm: "MD5",
+        ha1,
+        method: "GET",
+        uri: "/dir/index.html",
+        nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+        qop: "auth",
+        nc: "00000001",
+        cnonce: "0a4f113b",
+      }),
+      "6629fae49393a05397450978507c4ef1",
+    );
+  });
+
+  const rfc7616 = {
+    method: "GET",
+    uri: "/dir/index.html",
+    nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+    qop: "auth",
+    nc: "00000001",
+    cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
+  };
+  for (
+    const [algorithm, expected] of [
+      ["MD5", "8ca523f5e9506fed4657c9700eebdbec"],
+      ["SHA-256", "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"],
+    ] as const
+  ) {
+    it(`matches RFC 7616 §3.9.1 (${algorithm})`, () => {
+      const ha1 = computeHa1(algorithm, "Mufasa", "http-auth@example.org", "Circle of Life");
+      assert.equal(digestResponse({ algorithm, ha1, ...rfc7616 }), expected);
+    });
+  }
+
+  it("computes the RFC 2069 form (no qop) that old phones use", () => {
+    const ha1 = computeHa1("MD5", "bob", "office", "pw");
+    const withoutQop = digestResponse({
+      algorithm: "MD5",
+      ha1,
+      method: "REGISTER",
+      uri: "sip:office",
+      nonce: "n",
+      qop: null,
+      nc: null,
+      cnonce: null,
+    });
+    assert.match(withoutQop, /^[0-9a-f]{32}$/);
+    assert.notEqual(
+      withoutQop,
+      digestResponse({
+        algorithm: "MD5",
+        ha1,
+        method: "REGISTER",
+        uri: "sip:office",
+        nonce: "n",
+        qop: "auth",
+        nc: "00000001",
+        cnonce: "c",
+      }),
+    );
+  });
+});
+
+describe("parseCredentials()", () => {
+  it("reads quoted and token values, commas inside quotes, escapes", () => {
+    const c = parseCredentials(
+      'Digest username="bob", realm="office,test", nonce="a\\"b", uri="sip:office", ' +
+        'response="0123", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="x"',
+    );
+    assert.equal(c.scheme, "Digest");
+    assert.equal(c.params.get("realm"), "office,test");
+    assert.equal(c.params.get("nonce"), 'a"b');
+    assert.equal(c.params.get("algorithm"), "SHA-256");
+    assert.equal(c.params.get("nc"), "00000001");
+  });
+
+  for (
+    const bad of ["Digest", 'Digest username="bob', "Digest username", 'Digest a="1", a="2"']
+  ) {
+    it(`rejects ${JSON.stringify(bad)}`, () => {
+      assert.throws(() => parseCredentials(bad), SyntaxError);
+    });
+  }
+});

@@ -1,0 +1,57 @@
+// Stateless nonces and nonce-count replay detection.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { NonceService } from "../../src/auth/nonce.ts";
+import { NonceCounts } from "../../src/auth/nonce_counts.ts";
+
+const secret = new Uint8Array(32).fill(7);
+
+describe("NonceService", () => {
+  it("verifies its own nonces, per realm, and ages them into stale", () => {
+    const nonces = new NonceService(secret, 300_000);
+    const n = nonces.issue("office", 1_000_000);
+    assert.deepEqual(nonces.check(n, "office", 1_000_000 + 299_000), {
+      kind: "valid",
+      issuedAtMs: 1_000_000,
+    });
+    assert.equal(nonces.check(n, "office", 1_000_000 + 301_000).kind, "stale");
+    assert.equal(nonces.check(n, "other", 1_000_000).kind, "invalid");
+  });
+
+  it("refuses forged, truncated and foreign nonces", () => {
+    const nonces = new NonceService(secret, 300_000);
+    const n = nonces.issue("office", 1_000_000);
+    const flipped = n[10] === "A" ? "B" : "A";
+    assert.equal(
+      nonces.check(n.slice(0, 10) + flipped + n.slice(11), "office", 1_000_000).kind,
+      "invalid",
+    );
+    assert.equal(nonces.check(n.slice(1), "office", 1_000_000).kind, "invalid");
+    assert.equal(nonces.check("", "office", 1_000_000).kind, "invalid");
+    const other = new NonceService(new Uint8Array(32).fill(8), 300_000);
+    assert.equal(other.check(n, "office", 1_000_000).kind, "invalid");
+  });
+
+  it("issues a different nonce each time", () => {
+    const nonces = new NonceService(secret, 300_000);
+    assert.notEqual(nonces.issue("office", 1), nonces.issue("office", 1));
+  });
+});
+
+describe("NonceCounts", () => {
+  it("accepts rising nonce-counts and refuses a replay", () => {
+    const counts = new NonceCounts(100, 300_000);
+    assert.equal(counts.accept("n", 1, 0, 0), true);
+    assert.equal(counts.accept("n", 2, 0, 0), true);
+    assert.equal(counts.accept("n", 2, 0, 0), false);
+    assert.equal(counts.accept("n", 1, 0, 0), false);
+  });
+
+  it("stays bounded and never reopens a replay window for forgotten nonces", () => {
+    const counts = new NonceCounts(10, 300_000);
+    for (let i = 0; i < 50; i++) assert.equal(counts.accept(`n${i}`, 1, i, i), true);
+    assert.ok(counts.size <= 10);
+    assert.equal(counts.accept("n0", 1, 0, 60), false, "n0 was forgotten: stale, not fresh");
+    assert.equal(counts.accept("fresh", 1, 100, 100), true);
+  });
+});
