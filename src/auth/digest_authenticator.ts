@@ -32,6 +32,12 @@ export interface AuthFailure {
 
 export interface DigestAuthenticatorDeps {
   users: UserDirectory;
+  /**
+   * Challenges offered, in order (default OFFERED_ALGORITHMS). Old clients such as sipsak read
+   * only the first challenge instead of the first they support (RFC 8760 §2.4): for them an
+   * admin puts MD5 first.
+   */
+  algorithms?: readonly DigestAlgorithm[];
   nonces: NonceService;
   nonceCounts: NonceCounts;
   bans: BanTracker;
@@ -83,7 +89,7 @@ export class DigestAuthenticator implements RegisterAuthenticator {
   challenge(realm: string, nowMs: number, stale: boolean): Array<[string, string]> {
     const nonce = this.#d.nonces.issue(realm, nowMs);
     const opaque = this.#d.nonces.opaque(realm);
-    return OFFERED_ALGORITHMS.map((algorithm) => [
+    return (this.#d.algorithms ?? OFFERED_ALGORITHMS).map((algorithm) => [
       "WWW-Authenticate",
       `Digest realm="${realm}", nonce="${nonce}", opaque="${opaque}", algorithm=${algorithm}, ` +
       `qop="auth"${stale ? ", stale=true" : ""}`,

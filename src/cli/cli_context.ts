@@ -1,0 +1,30 @@
+// CliContext: everything a subcommand may touch of the outside world, passed in (tests fake it).
+import type { Clock } from "../clock.ts";
+
+/** The outside world of one CLI invocation; `src/runtime.ts` builds the real one. */
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  /** This process's id (the server reports it in its heartbeat); absent in tests. */
+  pid?: number;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  clock: Clock;
+  /** Colour only when stdout is a terminal (and NO_COLOR is unset). */
+  stdoutIsTty: boolean;
+  /** Interactive password prompts only when stdin is a terminal. */
+  stdinIsTty: boolean;
+  /** All of standard input as text (`--password-stdin`, `user import -`). */
+  readStdin: () => Promise<string>;
+  /** Writes `prompt` to the terminal and reads one line without echoing it. */
+  promptPassword: (prompt: string) => Promise<string>;
+  /** Resolves with the signal name once the process is asked to stop (`serve`, `events -f`). */
+  waitForShutdown: () => Promise<string>;
+}
+
+/** A subcommand: parses its own arguments and returns the exit code. */
+export type Command = (args: string[], context: CliContext, config?: ConfigValues) => Promise<
+  number
+>;
+
+/** Option values read from the config file, keyed by long option name. */
+export type ConfigValues = Record<string, unknown>;

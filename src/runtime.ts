@@ -1,0 +1,96 @@
+// The one file that touches the process: argv, env, stdio, signals, and Bun/Deno detection.
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { systemClock } from "./clock.ts";
+import type { CliContext } from "./cli/cli_context.ts";
+
+/** "bun", "deno" or "node": which runtime runs this code. */
+export function runtimeName(): "bun" | "deno" | "node" {
+  const g = globalThis as Record<string, unknown>;
+  if (g.Bun !== undefined) return "bun";
+  if (g.Deno !== undefined) return "deno";
+  return "node";
+}
+
+/** Resolves with the first of SIGINT/SIGTERM received; shutdown happens once. */
+function waitForShutdown(): Promise<string> {
+  return new Promise((resolve) => {
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    const handler = (signal: string) => {
+      for (const s of signals) process.off(s, handler);
+      resolve(signal);
+    };
+    for (const s of signals) process.on(s, handler);
+  });
+}
+
+/** All of standard input, decoded as UTF-8. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Prompts on stderr and reads one line from the terminal in raw mode, echoing nothing. */
+function promptPassword(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const finish = () => {
+      stdin.off("data", onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      process.stderr.write("\n");
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === "string" ? chunk : chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n" || ch === "\u0004") {
+          finish();
+          resolve(text);
+          return;
+        }
+        if (ch === "\u0003") {
+          finish();
+          reject(new Error("Password entry interrupted"));
+          return;
+        }
+        if (ch === "\u007f" || ch === "\b") text = [...text].slice(0, -1).join("");
+        else text += ch;
+      }
+    };
+    process.stderr.write(prompt);
+    stdin.setRawMode?.(true);
+    stdin.on("data", onData);
+    stdin.resume();
+  });
+}
+
+/** The CLI context of the real process. */
+export function processContext(): CliContext {
+  return {
+    env: { ...process.env },
+    pid: process.pid,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    clock: systemClock,
+    stdoutIsTty: Boolean(process.stdout.isTTY),
+    stdinIsTty: Boolean(process.stdin.isTTY),
+    readStdin,
+    promptPassword,
+    waitForShutdown,
+  };
+}
+
+/** The command-line arguments after the program (and script) name. */
+export function processArgs(): string[] {
+  return process.argv.slice(2);
+}
+
+/** Ends the process with `code` once stdout and stderr are flushed. */
+export function exit(code: number): void {
+  process.exitCode = code;
+  // Sockets and timers are closed by then; exit explicitly so nothing lingers.
+  process.stdout.write("", () => process.exit(code));
+}

@@ -1,0 +1,250 @@
+// startServer: the composition root of `serve` — store, auth, registrar, transactions, sockets.
+import { randomBytes } from "node:crypto";
+import { BanTracker, DEFAULT_BAN_POLICY } from "../auth/ban_tracker.ts";
+import { parseCidr } from "../auth/cidr.ts";
+import { DigestAuthenticator } from "../auth/digest_authenticator.ts";
+import type { AuthFailure } from "../auth/digest_authenticator.ts";
+import { NonceCounts } from "../auth/nonce_counts.ts";
+import { NonceService } from "../auth/nonce.ts";
+import { RateLimiter } from "../auth/rate_limiter.ts";
+import { RequestGuard } from "../auth/request_guard.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import { Registrar } from "../registrar/registrar.ts";
+import { loadBans, purgeBans, saveBan } from "../store/ban_store.ts";
+import { readMeta, writeMeta, writeServerStatus } from "../store/meta.ts";
+import { openDataDirectory } from "../store/open_database.ts";
+import { SqliteBindingStore } from "../store/sqlite_binding_store.ts";
+import { SqliteUserStore } from "../store/sqlite_user_store.ts";
+import { ServerTransactions, TIMER_J_MS } from "../transaction/server_transactions.ts";
+import { formatAddress, openUdpTransport } from "../transport/udp_transport.ts";
+import type { DatagramTransport } from "../transport/udp_transport.ts";
+import type { ServeConfig } from "./serve_config.ts";
+import { SipServer } from "./sip_server.ts";
+
+export const VERSION = "0.1.0";
+
+/** The meta key of the nonce secret: kept in the data directory so restarts honour old nonces. */
+const NONCE_SECRET_KEY = "auth.nonce-secret";
+
+/** A running registrar. */
+export interface RunningServer {
+  readonly server: SipServer;
+  readonly store: SqliteBindingStore;
+  readonly transports: DatagramTransport[];
+  /** Null with `--auth off`. */
+  readonly bans: BanTracker | null;
+  /** One housekeeping round now: purge, reload bans, heartbeat (the sweeper runs it periodically). */
+  sweep(): Promise<void>;
+  /** Stops taking requests, finishes in-flight ones, closes sockets and the database. */
+  close(): Promise<void>;
+}
+
+function nonceSecret(db: Parameters<typeof readMeta>[0]): Uint8Array {
+  const stored = readMeta(db, NONCE_SECRET_KEY);
+  if (stored !== null && /^[0-9a-f]{64}$/.test(stored)) {
+    return new Uint8Array(Buffer.from(stored, "hex"));
+  }
+  const secret = randomBytes(32);
+  writeMeta(db, NONCE_SECRET_KEY, secret.toString("hex"));
+  return new Uint8Array(secret);
+}
+
+/**
+ * Opens the location database, binds every listen address and starts the housekeeping timer.
+ * Resolves once the server is answering, after logging one "ready" line.
+ */
+export async function startServer(
+  config: ServeConfig,
+  deps: { clock: Clock; logger: Logger; pid?: number },
+): Promise<RunningServer> {
+  const { clock, logger } = deps;
+  const startedAtMs = clock.nowMs();
+  const { db, path } = openDataDirectory(config.dataDir);
+  const store = new SqliteBindingStore(db, { ownsDatabase: true });
+  const transports: DatagramTransport[] = [];
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    // Bindings that expired while the server was down are purged before anything is answered.
+    const purged = await store.purgeExpired(clock.nowMs());
+    const allow = config.allow.map((c) => parseCidr(c));
+    const bans = config.auth === "off" ? null : new BanTracker({
+      ...DEFAULT_BAN_POLICY,
+      userFailures: config.banUserFailures,
+      sourceUsernames: config.banSourceUsernames,
+      windowMs: config.banWindowSeconds * 1000,
+      banMs: config.banSeconds * 1000,
+    });
+    bans?.load(loadBans(db, clock.nowMs()), clock.nowMs());
+
+    let authenticator: DigestAuthenticator | null = null;
+    let users: SqliteUserStore | null = null;
+    if (config.auth === "required") {
+      users = new SqliteUserStore(db);
+      const onFailure = (f: AuthFailure) => {
+        if (f.ban !== null) saveBan(db, f.ban, clock.nowMs());
+        // Only known users get history: random names must not grow the events table.
+        if (!f.knownUser) return;
+        store.recordEvents([{
+          atMs: clock.nowMs(),
+          aor: `sip:${f.username}@${f.realm}`,
+          kind: "auth-failed",
+          bindingId: null,
+          contact: null,
+          source: `${f.source.address}:${f.source.port}`,
+          detail: f.ban === null ? f.reason : `${f.reason}; banned: ${f.ban.reason}`,
+        }]).catch((error) => logger.error("cannot record event", { error: String(error) }));
+      };
+      authenticator = new DigestAuthenticator({
+        users,
+        algorithms: config.digestAlgorithms,
+        nonces: new NonceService(nonceSecret(db), config.nonceTtlSeconds * 1000),
+        nonceCounts: new NonceCounts(200_000, config.nonceTtlSeconds * 1000),
+        bans: bans!,
+        logger,
+        onFailure,
+      });
+    }
+    // Without authentication nothing is challenged, so only the allowlist applies.
+    const limited = config.auth === "required" && config.rateLimitPerSecond > 0;
+    const guard = new RequestGuard({
+      allow,
+      bans: bans ?? new BanTracker(),
+      limiter: limited
+        ? new RateLimiter({
+          perSecond: config.rateLimitPerSecond,
+          burst: config.rateLimitPerSecond * 2,
+          maxTracked: 50_000,
+        })
+        : null,
+    });
+
+    const registrar = new Registrar(store, {
+      domains: config.domains,
+      minExpiresSeconds: config.minExpiresSeconds,
+      defaultExpiresSeconds: config.defaultExpiresSeconds,
+      maxExpiresSeconds: config.maxExpiresSeconds,
+      maxContacts: config.maxContacts,
+      maxContactsPolicy: config.maxContactsPolicy,
+      retryAfterSeconds: 60,
+    }, authenticator);
+    const transactions = new ServerTransactions({
+      timerJMs: TIMER_J_MS,
+      maxTransactions: config.maxTransactions,
+    });
+    const server = new SipServer({
+      registrar,
+      transactions,
+      clock,
+      logger,
+      serverHeader: `registrar/${VERSION}`,
+      limits: { maxMessageBytes: config.maxMessageBytes },
+      guard,
+    });
+    for (const listen of config.listen) {
+      transports.push(
+        await openUdpTransport(
+          listen,
+          (data, remote, transport) => server.handleDatagram(data, remote, transport),
+          (error) => logger.warn("udp error", { error: error.message }),
+        ),
+      );
+    }
+    const listenText = transports.map((t) => `udp:${formatAddress(t.local)}`);
+
+    let lastRegisters = 0;
+    let lastAtMs = startedAtMs;
+    const heartbeat = (nowMs: number) => {
+      const c = server.counters;
+      const perSecond = nowMs > lastAtMs
+        ? (c.registers - lastRegisters) / ((nowMs - lastAtMs) / 1000)
+        : 0;
+      lastRegisters = c.registers;
+      lastAtMs = nowMs;
+      writeServerStatus(db, {
+        pid: deps.pid ?? 0,
+        startedAtMs,
+        updatedAtMs: nowMs,
+        listen: listenText,
+        counters: {
+          received: c.received,
+          dropped: c.dropped,
+          retransmissions: c.retransmissions,
+          responses: { ...c.responses },
+        },
+        registersPerSecond: Math.round(perSecond * 10) / 10,
+      });
+    };
+    let sweeping = false;
+    const sweep = async () => {
+      if (sweeping) return;
+      sweeping = true;
+      try {
+        const gone = await store.purgeExpired(clock.nowMs());
+        for (const b of gone) logger.info("binding expired", { aor: b.aor, id: b.id });
+        const nowMs = clock.nowMs();
+        transactions.sweep(nowMs);
+        if (bans !== null) {
+          purgeBans(db, nowMs);
+          bans.load(loadBans(db, nowMs), nowMs); // picks up `registrar unban`
+        }
+        heartbeat(nowMs);
+      } catch (error) {
+        logger.error("housekeeping failed", { error: String(error) });
+      } finally {
+        sweeping = false;
+      }
+    };
+    timer = setInterval(() => void sweep(), config.sweepIntervalMs);
+    // The timer alone never keeps the process alive; the sockets do.
+    (timer as { unref?: () => void }).unref?.();
+    heartbeat(clock.nowMs());
+
+    if (config.domains.length === 0) {
+      logger.warn("no --domain configured: accepting REGISTER for any domain");
+    }
+    if (config.auth === "off") {
+      logger.warn("authentication is off (--auth off): anyone can register any AoR");
+    } else if (users !== null && users.countUsers() === 0) {
+      logger.warn(
+        "no users defined: nobody can register; add one with: registrar user add bob@DOMAIN",
+      );
+    }
+    logger.info("ready", {
+      listen: listenText.join(","),
+      data: path,
+      bindings: store.allBindings().length,
+      purged: purged.length,
+      domains: config.domains.length === 0 ? "any" : config.domains.join(","),
+      auth: config.auth,
+      users: users?.countUsers(),
+      allow: allow.length === 0 ? undefined : config.allow.join(","),
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      server,
+      store,
+      transports,
+      bans,
+      sweep,
+      close() {
+        closing ??= (async () => {
+          clearInterval(timer);
+          server.stopAccepting();
+          await server.drain();
+          await Promise.all(transports.map((t) => t.close()));
+          transactions.close();
+          store.close(); // owns the database: flushes queued writes, then closes
+          logger.info("stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    clearInterval(timer);
+    await Promise.all(transports.map((t) => t.close()));
+    store.close();
+    throw error;
+  }
+}
