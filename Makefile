@@ -7,7 +7,7 @@ ARGS ?=
 # Deno gets only what the tests use: files, loopback UDP, the environment, and child processes.
 DENO_TEST_PERMS := --allow-read --allow-write --allow-env --allow-net=127.0.0.1,[::1],0.0.0.0 --allow-run --allow-sys
 
-.PHONY: all setup serve test test-bun test-deno check lint fmt build clean
+.PHONY: all setup serve test test-bun test-deno check lint fmt build interop bench clean
 
 all: test
 
@@ -37,10 +37,19 @@ check: setup
 fmt: setup
 	$(DENO) fmt
 
+# Single executables: no runtime, node_modules or source needed on the target (Pi: arm64).
 build: setup
 	mkdir -p dist
 	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-x64 --target=bun-linux-x64
 	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-arm64 --target=bun-linux-arm64
+
+# Real SIP clients against the compiled binary (needs the Debian tools .ci/run installs).
+interop: build
+	bash tests/interop/run.sh
+
+# sipp load against ours and the Kamailio reference; writes bench/results/ (see bench/RESULTS.md).
+bench: build
+	bash bench/run.sh
 
 clean:
 	rm -rf dist

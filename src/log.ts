@@ -34,15 +34,18 @@ export function formatLogLine(
   return line;
 }
 
-/** A logger writing lines at or above `level` to `write`. */
+/**
+ * A logger writing lines at or above `level` to `write`; a function as `level` is read at each
+ * line, so the level can change while running (SIGHUP).
+ */
 export function createLogger(
   write: (line: string) => void,
-  level: LogLevel = "info",
+  level: LogLevel | (() => LogLevel) = "info",
   nowMs: () => number = Date.now,
 ): Logger {
-  const min = ORDER[level];
+  const min = typeof level === "function" ? () => ORDER[level()] : () => ORDER[level];
   const at = (l: LogLevel) => (message: string, fields?: LogFields) => {
-    if (ORDER[l] >= min) write(formatLogLine(nowMs(), l, message, fields) + "\n");
+    if (ORDER[l] >= min()) write(formatLogLine(nowMs(), l, message, fields) + "\n");
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

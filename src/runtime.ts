@@ -67,6 +67,13 @@ function promptPassword(prompt: string): Promise<string> {
   });
 }
 
+/** SIGHUP handler registration for `serve`'s config reload. */
+function onReload(handler: () => void): () => void {
+  const listener = () => handler();
+  process.on("SIGHUP", listener);
+  return () => void process.off("SIGHUP", listener);
+}
+
 /** The CLI context of the real process. */
 export function processContext(): CliContext {
   return {
@@ -80,6 +87,7 @@ export function processContext(): CliContext {
     readStdin,
     promptPassword,
     waitForShutdown,
+    onReload,
   };
 }
 

@@ -44,7 +44,7 @@ interface SourceState {
  * persistence is the caller's (it gets every new ban back from `recordFailure`).
  */
 export class BanTracker {
-  readonly #policy: BanPolicy;
+  #policy: BanPolicy;
   readonly #sources = new Map<string, SourceState>();
   readonly #bans = new Map<string, Ban>();
 
@@ -54,6 +54,11 @@ export class BanTracker {
 
   get policy(): BanPolicy {
     return this.#policy;
+  }
+
+  /** New thresholds (SIGHUP); counts and active bans are kept. */
+  setPolicy(policy: BanPolicy): void {
+    this.#policy = policy;
   }
 
   /** True when no ban is active or pending expiry (the common case: nothing to look up). */

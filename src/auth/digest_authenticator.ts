@@ -74,7 +74,7 @@ function equalHex(a: string, b: string): boolean {
  * a replayed nonce-count is refused.
  */
 export class DigestAuthenticator implements RegisterAuthenticator {
-  readonly #d: DigestAuthenticatorDeps;
+  #d: DigestAuthenticatorDeps;
   /** Stands in for the HA1 of users that do not exist. */
   readonly #decoyHa1 = {
     "MD5": randomBytes(16).toString("hex"),
@@ -83,6 +83,11 @@ export class DigestAuthenticator implements RegisterAuthenticator {
 
   constructor(deps: DigestAuthenticatorDeps) {
     this.#d = deps;
+  }
+
+  /** New challenge order (SIGHUP). */
+  setAlgorithms(algorithms: readonly DigestAlgorithm[]): void {
+    this.#d = { ...this.#d, algorithms };
   }
 
   /** The 401's WWW-Authenticate headers: SHA-256 then MD5, qop auth, opaque, one nonce. */

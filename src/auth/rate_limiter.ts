@@ -1,7 +1,7 @@
 // RateLimiter: a token bucket per source address, bounded in memory, for unauthenticated requests.
 
 export interface RateLimit {
-  /** Tokens added per second. */
+  /** Tokens added per second; 0 means no limit. */
   perSecond: number;
   /** Bucket size: the burst a source may send at once. */
   burst: number;
@@ -19,16 +19,22 @@ export interface RateLimit {
  * ```
  */
 export class RateLimiter {
-  readonly #limit: RateLimit;
+  #limit: RateLimit;
   readonly #buckets = new Map<string, { tokens: number; atMs: number }>();
 
   constructor(limit: RateLimit) {
     this.#limit = limit;
   }
 
+  /** New rate and burst (SIGHUP); buckets refill at the new rate from now on. */
+  setLimit(limit: RateLimit): void {
+    this.#limit = limit;
+  }
+
   /** Takes one token for `address`; false when its bucket is empty. */
   take(address: string, nowMs: number): boolean {
     const { perSecond, burst, maxTracked } = this.#limit;
+    if (perSecond <= 0) return true;
     let bucket = this.#buckets.get(address);
     if (bucket === undefined) {
       bucket = { tokens: burst, atMs: nowMs };

@@ -41,7 +41,7 @@ export function claimedUsername(request: SipRequest): string | null {
  * requests get no answer: an attacker learns nothing and spends our CPU on nothing.
  */
 export class RequestGuard {
-  readonly #o: RequestGuardOptions;
+  #o: RequestGuardOptions;
   readonly dropped: Record<DropReason, number> = {
     "not-allowed": 0,
     "banned": 0,
@@ -50,6 +50,11 @@ export class RequestGuard {
 
   constructor(options: RequestGuardOptions) {
     this.#o = options;
+  }
+
+  /** A new allowlist (SIGHUP). */
+  setAllow(allow: Cidr[]): void {
+    this.#o = { ...this.#o, allow };
   }
 
   /** `--allow`: checked on every datagram before it is parsed. */

@@ -19,12 +19,18 @@ export interface CliContext {
   promptPassword: (prompt: string) => Promise<string>;
   /** Resolves with the signal name once the process is asked to stop (`serve`, `events -f`). */
   waitForShutdown: () => Promise<string>;
+  /** Calls `handler` at every SIGHUP until the returned function is called (`serve` reload). */
+  onReload?: (handler: () => void) => () => void;
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */
-export type Command = (args: string[], context: CliContext, config?: ConfigValues) => Promise<
-  number
->;
+export type Command = (
+  args: string[],
+  context: CliContext,
+  config?: ConfigValues,
+  /** Reads the config file again (for `serve`'s SIGHUP reload). */
+  reloadConfig?: () => ConfigValues,
+) => Promise<number>;
 
 /** Option values read from the config file, keyed by long option name. */
 export type ConfigValues = Record<string, unknown>;

@@ -167,7 +167,11 @@ export async function main(argv: string[], context: CliContext): Promise<number>
     const wantsHelp = args.includes("--help") || args.includes("-h");
     const location = locateConfigFile(args, context.env);
     if (location !== null && !wantsHelp) config = loadConfigFile(location, configKeys());
-    return await command.run(args, context, config);
+    const reloadConfig = () => {
+      const again = locateConfigFile(args, context.env);
+      return again === null ? {} : loadConfigFile(again, configKeys());
+    };
+    return await command.run(args, context, config, reloadConfig);
   } catch (error) {
     if (error instanceof UsageError) {
       context.stderr(

@@ -256,6 +256,7 @@ export async function runServe(
   args: string[],
   context: CliContext,
   fileConfig: ConfigValues = {},
+  reloadConfig?: () => ConfigValues,
 ): Promise<number> {
   const { values } = parseOptions(args, SERVE_OPTIONS, context.env, { fileValues: fileConfig });
   if (values.help) {
@@ -263,7 +264,8 @@ export async function runServe(
     return 0;
   }
   const config = serveConfigFrom(values);
-  const logger = createLogger(context.stderr, config.logLevel, () => context.clock.nowMs());
+  let logLevel = config.logLevel;
+  const logger = createLogger(context.stderr, () => logLevel, () => context.clock.nowMs());
   // Listen for SIGINT/SIGTERM before "ready" is logged, so a stop right after it is clean too.
   const stopped = context.waitForShutdown();
   let running;
@@ -272,7 +274,27 @@ export async function runServe(
   } catch (error) {
     throw new CliError((error as Error).message);
   }
+  // SIGHUP: read flags, REGISTRAR_* and the config file again; apply what can change live.
+  const stopReloading = context.onReload?.(() => {
+    try {
+      const fresh = parseOptions(args, SERVE_OPTIONS, context.env, {
+        fileValues: reloadConfig?.() ?? fileConfig,
+      });
+      const next = serveConfigFrom(fresh.values);
+      const { applied, needsRestart } = running.reconfigure(next);
+      logLevel = next.logLevel;
+      logger.info("reloaded", {
+        changed: applied.length === 0 ? "nothing" : applied.join(","),
+        restartNeededFor: needsRestart.length === 0 ? undefined : needsRestart.join(","),
+      });
+    } catch (error) {
+      logger.warn("reload failed, keeping the running configuration", {
+        error: (error as Error).message,
+      });
+    }
+  });
   const signal = await stopped;
+  stopReloading?.();
   logger.info("shutting down", { signal });
   await running.close();
   return 0;

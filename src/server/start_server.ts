@@ -1,16 +1,19 @@
 // startServer: the composition root of `serve` — store, auth, registrar, transactions, sockets.
 import { randomBytes } from "node:crypto";
 import { BanTracker, DEFAULT_BAN_POLICY } from "../auth/ban_tracker.ts";
+import type { BanPolicy } from "../auth/ban_tracker.ts";
 import { parseCidr } from "../auth/cidr.ts";
 import { DigestAuthenticator } from "../auth/digest_authenticator.ts";
 import type { AuthFailure } from "../auth/digest_authenticator.ts";
 import { NonceCounts } from "../auth/nonce_counts.ts";
 import { NonceService } from "../auth/nonce.ts";
 import { RateLimiter } from "../auth/rate_limiter.ts";
+import type { RateLimit } from "../auth/rate_limiter.ts";
 import { RequestGuard } from "../auth/request_guard.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { Registrar } from "../registrar/registrar.ts";
+import type { RegistrarOptions } from "../registrar/registrar.ts";
 import { loadBans, purgeBans, saveBan } from "../store/ban_store.ts";
 import { readMeta, writeMeta, writeServerStatus } from "../store/meta.ts";
 import { openDataDirectory } from "../store/open_database.ts";
@@ -36,6 +39,11 @@ export interface RunningServer {
   readonly bans: BanTracker | null;
   /** One housekeeping round now: purge, reload bans, heartbeat (the sweeper runs it periodically). */
   sweep(): Promise<void>;
+  /**
+   * Applies a new configuration while running (SIGHUP): returns the settings it changed and
+   * those that differ but only take effect after a restart.
+   */
+  reconfigure(config: ServeConfig): { applied: string[]; needsRestart: string[] };
   /** Stops taking requests, finishes in-flight ones, closes sockets and the database. */
   close(): Promise<void>;
 }
@@ -48,6 +56,46 @@ function nonceSecret(db: Parameters<typeof readMeta>[0]): Uint8Array {
   const secret = randomBytes(32);
   writeMeta(db, NONCE_SECRET_KEY, secret.toString("hex"));
   return new Uint8Array(secret);
+}
+
+/** Settings that only a restart changes: sockets, the database, and how auth is built. */
+const RESTART_ONLY: ReadonlyArray<keyof ServeConfig> = [
+  "dataDir",
+  "listen",
+  "auth",
+  "maxTransactions",
+  "nonceTtlSeconds",
+  "sweepIntervalMs",
+];
+
+function registrarOptionsOf(config: ServeConfig): RegistrarOptions {
+  return {
+    domains: config.domains,
+    minExpiresSeconds: config.minExpiresSeconds,
+    defaultExpiresSeconds: config.defaultExpiresSeconds,
+    maxExpiresSeconds: config.maxExpiresSeconds,
+    maxContacts: config.maxContacts,
+    maxContactsPolicy: config.maxContactsPolicy,
+    retryAfterSeconds: 60,
+  };
+}
+
+function banPolicyOf(config: ServeConfig): BanPolicy {
+  return {
+    ...DEFAULT_BAN_POLICY,
+    userFailures: config.banUserFailures,
+    sourceUsernames: config.banSourceUsernames,
+    windowMs: config.banWindowSeconds * 1000,
+    banMs: config.banSeconds * 1000,
+  };
+}
+
+function rateLimitOf(config: ServeConfig): RateLimit {
+  return {
+    perSecond: config.rateLimitPerSecond,
+    burst: config.rateLimitPerSecond * 2,
+    maxTracked: 50_000,
+  };
 }
 
 /**
@@ -68,13 +116,7 @@ export async function startServer(
     // Bindings that expired while the server was down are purged before anything is answered.
     const purged = await store.purgeExpired(clock.nowMs());
     const allow = config.allow.map((c) => parseCidr(c));
-    const bans = config.auth === "off" ? null : new BanTracker({
-      ...DEFAULT_BAN_POLICY,
-      userFailures: config.banUserFailures,
-      sourceUsernames: config.banSourceUsernames,
-      windowMs: config.banWindowSeconds * 1000,
-      banMs: config.banSeconds * 1000,
-    });
+    const bans = config.auth === "off" ? null : new BanTracker(banPolicyOf(config));
     bans?.load(loadBans(db, clock.nowMs()), clock.nowMs());
 
     let authenticator: DigestAuthenticator | null = null;
@@ -106,39 +148,25 @@ export async function startServer(
       });
     }
     // Without authentication nothing is challenged, so only the allowlist applies.
-    const limited = config.auth === "required" && config.rateLimitPerSecond > 0;
-    const guard = new RequestGuard({
-      allow,
-      bans: bans ?? new BanTracker(),
-      limiter: limited
-        ? new RateLimiter({
-          perSecond: config.rateLimitPerSecond,
-          burst: config.rateLimitPerSecond * 2,
-          maxTracked: 50_000,
-        })
-        : null,
-    });
+    // Without authentication nothing is challenged, so only the allowlist applies.
+    const limiter = config.auth === "required" ? new RateLimiter(rateLimitOf(config)) : null;
+    const guard = new RequestGuard({ allow, bans: bans ?? new BanTracker(), limiter });
 
-    const registrar = new Registrar(store, {
-      domains: config.domains,
-      minExpiresSeconds: config.minExpiresSeconds,
-      defaultExpiresSeconds: config.defaultExpiresSeconds,
-      maxExpiresSeconds: config.maxExpiresSeconds,
-      maxContacts: config.maxContacts,
-      maxContactsPolicy: config.maxContactsPolicy,
-      retryAfterSeconds: 60,
-    }, authenticator);
+    // The registrar reads its options object on every request; reconfigure() updates it in place.
+    const registrarOptions = registrarOptionsOf(config);
+    const registrar = new Registrar(store, registrarOptions, authenticator);
     const transactions = new ServerTransactions({
       timerJMs: TIMER_J_MS,
       maxTransactions: config.maxTransactions,
     });
+    const limits = { maxMessageBytes: config.maxMessageBytes }; // read per datagram
     const server = new SipServer({
       registrar,
       transactions,
       clock,
       logger,
       serverHeader: `registrar/${VERSION}`,
-      limits: { maxMessageBytes: config.maxMessageBytes },
+      limits,
       guard,
     });
     for (const listen of config.listen) {
@@ -221,8 +249,26 @@ export async function startServer(
       allow: allow.length === 0 ? undefined : config.allow.join(","),
     });
 
+    let current = config;
+    const reconfigure = (next: ServeConfig) => {
+      const changed = (Object.keys(next) as Array<keyof ServeConfig>).filter((k) =>
+        JSON.stringify(next[k]) !== JSON.stringify(current[k])
+      );
+      const needsRestart = changed.filter((k) => RESTART_ONLY.includes(k));
+      const applied = changed.filter((k) => !RESTART_ONLY.includes(k));
+      guard.setAllow(next.allow.map((c) => parseCidr(c))); // throws before anything changes
+      Object.assign(registrarOptions, registrarOptionsOf(next));
+      limits.maxMessageBytes = next.maxMessageBytes;
+      bans?.setPolicy(banPolicyOf(next));
+      limiter?.setLimit(rateLimitOf(next));
+      authenticator?.setAlgorithms(next.digestAlgorithms);
+      current = { ...next, ...Object.fromEntries(needsRestart.map((k) => [k, current[k]])) };
+      return { applied, needsRestart };
+    };
+
     let closing: Promise<void> | undefined;
     return {
+      reconfigure,
       server,
       store,
       transports,

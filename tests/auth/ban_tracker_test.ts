@@ -63,6 +63,14 @@ describe("RateLimiter", () => {
     assert.equal(limiter.take("a", 100), false);
   });
 
+  it("lets everything through at a rate of 0, and takes a new limit", () => {
+    const limiter = new RateLimiter({ perSecond: 0, burst: 0, maxTracked: 10 });
+    for (let i = 0; i < 100; i++) assert.equal(limiter.take("a", 0), true);
+    limiter.setLimit({ perSecond: 1, burst: 1, maxTracked: 10 });
+    assert.equal(limiter.take("a", 0), true);
+    assert.equal(limiter.take("a", 0), false);
+  });
+
   it("stays bounded", () => {
     const limiter = new RateLimiter({ perSecond: 1, burst: 1, maxTracked: 50 });
     for (let i = 0; i < 1000; i++) limiter.take(`a${i}`, 0);
