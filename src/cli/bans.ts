@@ -10,7 +10,7 @@ import {
 } from "./common_options.ts";
 import { CliError, formatHelp, parseOptions, UsageError } from "./options.ts";
 import type { OptionSpec } from "./options.ts";
-import { formatDuration, formatTable } from "./render.ts";
+import { formatRemaining, formatTable } from "./render.ts";
 
 /** The options of `bans` and `unban`. */
 export const BANS_OPTIONS: OptionSpec[] = [DATA_OPTION, CONFIG_OPTION, JSON_OPTION, HELP_OPTION];
@@ -56,7 +56,7 @@ export async function runBans(
   const rows = bans.map((b) => [
     b.address,
     b.username ?? "(all users)",
-    formatDuration(b.untilMs - nowMs),
+    formatRemaining(b.untilMs - nowMs),
     b.reason,
   ]);
   context.stdout(

@@ -16,7 +16,7 @@ import { diagnoseNat } from "./nat_diagnosis.ts";
 import type { NatFinding } from "./nat_diagnosis.ts";
 import { CliError, formatHelp, parseOptions, UsageError } from "./options.ts";
 import type { OptionSpec } from "./options.ts";
-import { formatAgo, formatDuration, formatTable, palette, useColour, wrap } from "./render.ts";
+import { formatAgo, formatRemaining, formatTable, palette, useColour, wrap } from "./render.ts";
 import type { Palette } from "./render.ts";
 
 /** The options of `inspect`. */
@@ -117,7 +117,7 @@ function bindingLines(b: Binding, nowMs: number, p: Palette): string[] {
     ["cseq", String(b.cseq)],
     [
       "expires",
-      `${expiresIn > 0 ? `in ${formatDuration(expiresIn)}` : p.red("expired")} at ` +
+      `${expiresIn > 0 ? `in ${formatRemaining(expiresIn)}` : p.red("expired")} at ` +
       `${iso(b.expiresAtMs)} (granted ${b.expiresSeconds} s)`,
     ],
     ["registered", `${iso(b.registeredAtMs)} (${formatAgo(nowMs - b.registeredAtMs)})`],

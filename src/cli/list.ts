@@ -11,7 +11,7 @@ import {
 } from "./common_options.ts";
 import { formatHelp, parseOptions } from "./options.ts";
 import type { OptionSpec } from "./options.ts";
-import { formatAgo, formatDuration, formatTable, palette, useColour } from "./render.ts";
+import { formatAgo, formatRemaining, formatTable, palette, useColour } from "./render.ts";
 
 /** The options of `list`. */
 export const LIST_OPTIONS: OptionSpec[] = [
@@ -101,7 +101,7 @@ export function formatBindingTable(
     formatSource(b.sourceAddress, b.sourcePort),
     b.transport,
     b.userAgent ?? "-",
-    formatDuration(b.expiresAtMs - nowMs),
+    formatRemaining(b.expiresAtMs - nowMs),
     formatAgo(nowMs - b.refreshedAtMs),
   ]);
   return formatTable(

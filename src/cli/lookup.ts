@@ -14,7 +14,7 @@ import {
 import { bindingJson, formatSource } from "./list.ts";
 import { CliError, formatHelp, parseOptions, UsageError } from "./options.ts";
 import type { OptionSpec } from "./options.ts";
-import { formatDuration, formatTable, palette, useColour } from "./render.ts";
+import { formatRemaining, formatTable, palette, useColour } from "./render.ts";
 
 /** The options of `lookup`. */
 export const LOOKUP_OPTIONS: OptionSpec[] = [
@@ -77,7 +77,7 @@ export async function runLookup(
       b.contactUri,
       b.id,
       `${formatSource(b.sourceAddress, b.sourcePort)}/${b.transport}`,
-      formatDuration(b.expiresAtMs - nowMs),
+      formatRemaining(b.expiresAtMs - nowMs),
     ]),
     { shrink: { 1: 16, 3: 12 }, style: (text, row) => (row === -1 ? p.bold(text) : text) },
   ));

@@ -12,6 +12,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
+/**
+ * Time left, rounded up to the second as the registrar reports it in a 200: a binding just
+ * granted 1800 s shows `30m00s`, not `29m59s`.
+ */
+export function formatRemaining(ms: number): string {
+  return ms <= 0 ? "expired" : formatDuration(Math.ceil(ms / 1000) * 1000);
+}
+
 /** `3m ago`, `just now`. */
 export function formatAgo(ms: number): string {
   if (ms < 1000) return "just now";
