@@ -39,11 +39,11 @@ export class UdpClient {
     });
   }
 
-  static async open(family: 4 | 6 = 4): Promise<UdpClient> {
+  /** Binds to loopback port 0; `address` picks another loopback address (e.g. 127.0.0.2). */
+  static async open(family: 4 | 6 = 4, address?: string): Promise<UdpClient> {
     const socket = dgram.createSocket(family === 6 ? "udp6" : "udp4");
-    await new Promise<void>((resolve) =>
-      socket.bind(0, family === 6 ? "::1" : "127.0.0.1", resolve)
-    );
+    const bindTo = address ?? (family === 6 ? "::1" : "127.0.0.1");
+    await new Promise<void>((resolve) => socket.bind(0, bindTo, resolve));
     const client = new UdpClient(socket);
     client.port = socket.address().port;
     return client;

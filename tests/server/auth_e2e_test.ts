@@ -292,6 +292,32 @@ describe("brute-force bans over UDP", () => {
   });
 });
 
+describe("--rate-limit", () => {
+  it("cuts off a flood from one address without starving another", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "registrar-rate-"));
+    const flooder = await UdpClient.open();
+    const neighbour = await UdpClient.open(4, "127.0.0.2");
+    const server = await startServer(config(dir, { rateLimitPerSecond: 5 }), {
+      clock: new FakeClock(),
+      logger: silentLogger,
+    });
+    try {
+      const port = server.transports[0]!.local.port;
+      for (let i = 0; i < 50; i++) flooder.send(registerText({ cseq: i + 1 }), port);
+      let answered = 0;
+      while (await flooder.next(300).then(() => true, () => false)) answered++;
+      assert.equal(answered, 10, "a burst of 2 x 5, then nothing (the clock stands still)");
+      const res = await neighbour.request(registerText({ user: "alice" }), port);
+      assert.equal(res.status, 401, "another address is still challenged");
+    } finally {
+      await flooder.close();
+      await neighbour.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("--digest-algorithms", () => {
   it("offers the challenges in the configured order (MD5 first for old phones like sipsak)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "registrar-alg-"));
