@@ -99,6 +99,8 @@ export function processArgs(): string[] {
 /** Ends the process with `code` once stdout and stderr are flushed. */
 export function exit(code: number): void {
   process.exitCode = code;
-  // Sockets and timers are closed by then; exit explicitly so nothing lingers.
-  process.stdout.write("", () => process.exit(code));
+  // end(), not write(""): under Bun a write's callback can run before earlier writes to a pipe
+  // have drained, which cut `registrar export - | gzip` at 64 KiB with exit 0. Sockets and
+  // timers are closed by then; exit explicitly so nothing lingers.
+  process.stdout.end(() => process.exit(code));
 }

@@ -63,7 +63,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
   banSourceUsernames: 10,
   banWindowSeconds: 600,
   banSeconds: 3600,
-  rateLimitPerSecond: 50,
+  rateLimitPerSecond: 100,
   logLevel: "info",
 };
 
