@@ -49,7 +49,7 @@ interop: build
 
 # sipp load against ours and the Kamailio reference; writes bench/results/ (see bench/RESULTS.md).
 bench: build
-	bash bench/run.sh
+	bash bench/run.sh $(ARGS)
 
 clean:
 	rm -rf dist

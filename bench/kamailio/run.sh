@@ -6,12 +6,15 @@
 # Runs "kamailio -DD -E" (no daemonizing, log to stderr, still forks the
 # configured UDP children: 2 for memory, 1 for sqlite) under "timeout" (KAMAILIO_TIMEOUT seconds,
 # default 3600).  Stop it with Ctrl-C or kill of the printed pid.
+# Environment (all optional; bench/run.sh sets them): KAMAILIO_LISTEN (udp:HOST:PORT, default
+# udp:127.0.0.1:5070), KAMAILIO_RUNDIR (pid file dir), KAMAILIO_SHM / KAMAILIO_PKG (MB of shared /
+# per-process memory; 100,000 bindings need more than the defaults), KAMAILIO_DB, KAMAILIO_KEEP_DB.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:?usage: run.sh memory|sqlite [kamailio args]}; shift
 case $mode in
-  memory) cfg=$here/registrar-memory.cfg; rundir=/tmp/kamailio-mem ;;
-  sqlite) cfg=$here/registrar-sqlite.cfg; rundir=/tmp/kamailio-sqlite
+  memory) cfg=$here/registrar-memory.cfg; rundir=${KAMAILIO_RUNDIR:-/tmp/kamailio-mem} ;;
+  sqlite) cfg=$here/registrar-sqlite.cfg; rundir=${KAMAILIO_RUNDIR:-/tmp/kamailio-sqlite}
           db=${KAMAILIO_DB:-/tmp/kamailio-registrar.sqlite}
           [[ ${KAMAILIO_KEEP_DB:-0} == 1 && -f $db ]] || "$here/create-db.sh" "$db"
           set -- -A "DBURL=\"sqlite://$db\"" "$@" ;;
@@ -23,5 +26,6 @@ children=2 pkg=8
 # startup usrloc preloads the whole location table and db_sqlite keeps the
 # full result set in pkg memory (-M 8 fails with ~12k rows: "no private memory left").
 [[ $mode == sqlite ]] && children=1 pkg=64
-timeout -k 5 "${KAMAILIO_TIMEOUT:-3600}" kamailio -f "$cfg" -DD -E -n $children -m 64 -M $pkg \
-  -Y "$rundir" -P "$rundir/kamailio.pid" "$@"
+[[ -n ${KAMAILIO_LISTEN:-} ]] && set -- -A "LISTEN=$KAMAILIO_LISTEN" "$@"
+timeout -k 5 "${KAMAILIO_TIMEOUT:-3600}" kamailio -f "$cfg" -DD -E -n $children \
+  -m "${KAMAILIO_SHM:-64}" -M "${KAMAILIO_PKG:-$pkg}" -Y "$rundir" -P "$rundir/kamailio.pid" "$@"

@@ -53,7 +53,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
   maxContacts: DEFAULT_REGISTRAR_OPTIONS.maxContacts,
   maxContactsPolicy: DEFAULT_REGISTRAR_OPTIONS.maxContactsPolicy,
   auth: "required",
-  maxTransactions: 100_000,
+  maxTransactions: 30_000,
   maxMessageBytes: 16_384,
   sweepIntervalMs: 5_000,
   digestAlgorithms: ["SHA-256", "MD5"],

@@ -241,7 +241,7 @@ export async function startServer(
     logger.info("ready", {
       listen: listenText.join(","),
       data: path,
-      bindings: store.allBindings().length,
+      bindings: store.countBindings(),
       purged: purged.length,
       domains: config.domains.length === 0 ? "any" : config.domains.join(","),
       auth: config.auth,

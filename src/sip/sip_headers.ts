@@ -28,9 +28,17 @@ const COMPACT_FORMS: Record<string, string> = {
 
 /** Lower-case long form of a header name: `canonicalHeaderName("m") === "contact"`. */
 export function canonicalHeaderName(name: string): string {
+  // Every request looks up the same few names many times: remember them (bounded).
+  const known = CANONICAL_NAMES.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  return lower.length === 1 ? COMPACT_FORMS[lower] ?? lower : lower;
+  const canonical = lower.length === 1 ? COMPACT_FORMS[lower] ?? lower : lower;
+  if (CANONICAL_NAMES.size >= 512) CANONICAL_NAMES.clear();
+  CANONICAL_NAMES.set(name, canonical);
+  return canonical;
 }
+
+const CANONICAL_NAMES = new Map<string, string>();
 
 /**
  * Splits a header value at top-level commas (RFC 3261 §7.3.1), never inside quoted strings or

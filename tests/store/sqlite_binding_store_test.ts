@@ -253,6 +253,21 @@ describe("SqliteBindingStore (group commit)", () => {
     store.close();
   });
 
+  it("countBindings() counts what allBindings() would list, without reading it", async () => {
+    const store = openBindingStore(":memory:");
+    assert.equal(store.countBindings(), 0);
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => {
+        const aor = `sip:user${i}@example.com`;
+        return store.update(aor, () => putChange(i, makeBinding({ aor, id: `b${i}` })));
+      }),
+    );
+    assert.equal(store.countBindings(), store.allBindings().length);
+    assert.equal(store.countBindings(), 5);
+    store.close();
+    assert.throws(() => store.countBindings(), /store is closed/);
+  });
+
   it("more than maxBatch updates are split into several transactions, in order", async () => {
     const store = openBindingStore(":memory:", { maxBatch: 10 });
     const order: number[] = [];

@@ -1,0 +1,518 @@
+#!/usr/bin/env bash
+# bench/run.sh: sipp load against ours and the Kamailio reference; raw figures in bench/results/.
+#
+#   bench/run.sh [rate|latency|memory|restart|disk|idle|all ...]     (default: all)
+#
+# Systems, run alternately within every round: ours (dist/registrar-linux-x64, SQLite,
+# synchronous=FULL), kam-mem (Kamailio usrloc in memory), kam-sql (usrloc written through to
+# SQLite). Every server is started and stopped here, on 127.0.0.1 only, under `timeout`.
+# Environment (defaults in brackets):
+#   ROUNDS [3]          rounds of the rate and latency phases
+#   SYSTEMS ["ours kam-mem kam-sql"], AUTHS ["noauth auth"]
+#   STEP_SECONDS [10]   length of one load step
+#   LADDER              REGISTER/s steps of the rate search ["1000 1500 2000 3000 4000 5000 6000
+#                       7000 8000 10000 12000 14000 16000 18000 20000 24000"]
+#   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
+#   USERS [200000]      distinct users in the injection file (10 s at 20,000/s never wraps)
+#   IDLE_SECONDS [60]   idle CPU window
+#   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
+#   BASE_BIN            a second build of ours, run as system "ours-base" (before/after figures)
+#   BENCH_WORK [/tmp/registrar-bench] data directories (must be a real disk: disk phase);
+#   logs go to /dev/shm so they do not count as disk writes.
+set -euo pipefail
+export LC_ALL=C
+root=$(cd "$(dirname "$0")/.." && pwd)
+here=$root/bench
+ROUNDS=${ROUNDS:-3}
+SYSTEMS=${SYSTEMS:-"ours kam-mem kam-sql"}
+AUTHS=${AUTHS:-"noauth auth"}
+STEP_SECONDS=${STEP_SECONDS:-10}
+LADDER=${LADDER:-"1000 1500 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 18000 20000 24000"}
+LAT_RATE=${LAT_RATE:-2000}
+USERS=${USERS:-200000}
+IDLE_SECONDS=${IDLE_SECONDS:-60}
+BIN=${BIN:-$root/dist/registrar-linux-x64}
+OURS_PORT=${OURS_PORT:-5180}
+KAM_PORT=${KAM_PORT:-5170}
+SIPP_PORT=${SIPP_PORT:-5192}
+SIPP_MEDIA_PORT=${SIPP_MEDIA_PORT:-26000}
+WORK=${BENCH_WORK:-/tmp/registrar-bench}
+LOGS=${BENCH_LOGS:-/dev/shm/registrar-bench-logs}
+OUT=${BENCH_OUT:-$here/results}
+SERVER_TIMEOUT=${SERVER_TIMEOUT:-900} # no server outlives this, whatever happens to this script
+MAX_P99_MS=50
+MAX_FAIL_RATIO=0.001
+CLK_TCK=$(getconf CLK_TCK)
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# ---------------------------------------------------------------- prerequisites
+check_prerequisites() {
+  local missing=()
+  command -v sipp >/dev/null || missing+=("sipp (apt-get install sip-tester)")
+  command -v kamailio >/dev/null || missing+=("kamailio (apt-get install kamailio)")
+  [[ -r /usr/lib/x86_64-linux-gnu/kamailio/modules/db_sqlite.so ]] ||
+    missing+=("Kamailio's SQLite module (apt-get install kamailio-sqlite-modules)")
+  command -v sqlite3 >/dev/null || missing+=("sqlite3 CLI (apt-get install sqlite3)")
+  command -v node >/dev/null || missing+=("node (for bench/tools/sip_probe.mjs)")
+  command -v timeout >/dev/null || missing+=("timeout (coreutils)")
+  [[ -x $BIN ]] || missing+=("$BIN (run: make build)")
+  [[ -r /proc/self/io ]] || missing+=("/proc/PID/io (kernel task I/O accounting, for the disk phase)")
+  if ((${#missing[@]} > 0)); then
+    echo "bench: missing prerequisites:" >&2
+    printf '  - %s\n' "${missing[@]}" >&2
+    exit 1
+  fi
+  local port
+  for port in "$OURS_PORT" "$KAM_PORT" "$SIPP_PORT"; do
+    if ss -Huln "sport = :$port" | grep -q .; then
+      die "UDP port $port is in use; set OURS_PORT/KAM_PORT/SIPP_PORT to free ones"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- processes and /proc
+STARTED=() # wrapper pids of every server we started, stopped on exit
+SRV_WRAPPER="" SRV_SYS="" SRV_PORT="" SRV_RUNDIR=""
+
+cleanup() {
+  local pid
+  for pid in "${STARTED[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  [[ -n $SRV_SYS ]] && stop_server || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The server's processes: ours is the child of its `timeout`; Kamailio is the pid file's process
+# and its children (UDP workers, timers).
+server_pids() {
+  if [[ $SRV_SYS == ours* ]]; then
+    pgrep -P "$SRV_WRAPPER" || true
+  else
+    local main
+    main=$(cat "$SRV_RUNDIR/kamailio.pid" 2>/dev/null) || return 0
+    echo "$main"
+    pgrep -P "$main" || true
+  fi
+}
+
+# utime+stime of all server processes, in clock ticks.
+cpu_ticks() {
+  local total=0 pid t
+  for pid in $(server_pids); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) || continue
+    total=$((total + t))
+  done
+  echo "$total"
+}
+
+# Sum of a `key: value kB` line of /proc/PID/status or smaps_rollup over the server's processes.
+sum_kb() {
+  local file=$1 key=$2 total=0 pid v
+  for pid in $(server_pids); do
+    v=$(awk -v k="$key:" '$1 == k { print $2 }' "/proc/$pid/$file" 2>/dev/null) || continue
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# Bytes the server processes caused to be written to storage (/proc/PID/io write_bytes).
+write_bytes() {
+  local total=0 pid v
+  for pid in $(server_pids); do
+    v=$(awk '$1 == "write_bytes:" { print $2 }' "/proc/$pid/io" 2>/dev/null) || continue
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# start_server SYSTEM AUTH DATADIR: starts and waits until it answers OPTIONS.
+start_server() {
+  local sys=$1 auth=$2 dir=$3
+  SRV_SYS=$sys
+  mkdir -p "$LOGS" "$dir"
+  local logfile=$LOGS/$sys-$(date +%s%N).log
+  case $sys in
+    ours | ours-base)
+      SRV_PORT=$OURS_PORT
+      local authArgs=(--auth off) bin=$BIN
+      [[ $sys == ours-base ]] && bin=${BASE_BIN:?ours-base needs BASE_BIN}
+      [[ $auth == auth ]] && authArgs=(--auth required --digest-algorithms MD5)
+      timeout -k 5 "$SERVER_TIMEOUT" "$bin" serve --listen "127.0.0.1:$SRV_PORT" --data "$dir" \
+        --domain 127.0.0.1 --rate-limit 0 --log-level warn "${authArgs[@]}" >"$logfile" 2>&1 &
+      SRV_WRAPPER=$!
+      ;;
+    kam-mem | kam-sql)
+      SRV_PORT=$KAM_PORT
+      SRV_RUNDIR=$dir/run
+      mkdir -p "$SRV_RUNDIR"
+      rm -f "$SRV_RUNDIR/kamailio.pid"
+      local mode=memory extra=()
+      [[ $sys == kam-sql ]] && mode=sqlite
+      [[ $auth == auth ]] && extra=(-A WITH_AUTH)
+      KAMAILIO_TIMEOUT=$SERVER_TIMEOUT KAMAILIO_LISTEN="udp:127.0.0.1:$SRV_PORT" \
+        KAMAILIO_RUNDIR=$SRV_RUNDIR KAMAILIO_DB=$dir/kamailio.sqlite KAMAILIO_SHM=512 \
+        KAMAILIO_PKG=$([[ $mode == sqlite ]] && echo 256 || echo 8) \
+        KAMAILIO_KEEP_DB=${KAMAILIO_KEEP_DB:-0} \
+        bash "$here/kamailio/run.sh" "$mode" "${extra[@]}" >"$logfile" 2>&1 &
+      SRV_WRAPPER=$!
+      ;;
+    *) die "unknown system $sys" ;;
+  esac
+  STARTED+=("$SRV_WRAPPER")
+  if ! node "$here/tools/sip_probe.mjs" "$SRV_PORT" OPTIONS 30000 >/dev/null; then
+    tail -20 "$logfile" >&2
+    die "$sys did not answer on 127.0.0.1:$SRV_PORT (log: $logfile)"
+  fi
+  # Kamailio answers from its first worker while others may still be starting.
+  [[ $sys != ours* ]] && sleep 0.5
+  return 0
+}
+
+stop_server() {
+  [[ -z $SRV_SYS ]] && return 0
+  local pids
+  pids=$(server_pids)
+  if [[ -n $pids ]]; then
+    if [[ $SRV_SYS == ours* ]]; then
+      kill -TERM $pids 2>/dev/null || true
+    else
+      kill -TERM "$(head -1 <<<"$pids")" 2>/dev/null || true # main kamailio stops its children
+    fi
+  fi
+  wait "$SRV_WRAPPER" 2>/dev/null || true
+  local keep=()
+  for p in "${STARTED[@]}"; do [[ $p != "$SRV_WRAPPER" ]] && keep+=("$p"); done
+  STARTED=("${keep[@]}")
+  SRV_SYS="" SRV_WRAPPER=""
+}
+
+# ---------------------------------------------------------------- data
+users_csv() { echo "$WORK/users-$USERS.csv"; }
+
+prepare_users() {
+  mkdir -p "$WORK"
+  local csv
+  csv=$(users_csv)
+  if [[ ! -s $csv ]]; then
+    bash "$root/tests/interop/make_users.sh" "$USERS" 127.0.0.1 "$csv" 2>/dev/null
+  fi
+  # ours with auth: the same users as digest users of realm 127.0.0.1 (imported once, copied).
+  if [[ ! -s $WORK/auth-template/registrar.db ]]; then
+    log "importing $USERS digest users for ours (once)"
+    rm -rf "$WORK/auth-template"
+    awk -F';' 'NR > 1 { print $1 "@" $2 ":" $4 }' "$csv" >"$WORK/users.txt"
+    timeout 300 "$BIN" user import "$WORK/users.txt" --data "$WORK/auth-template" >/dev/null
+  fi
+}
+
+# fresh_dir SYSTEM AUTH: an empty data directory (ours with auth: a copy of the user template).
+fresh_dir() {
+  local dir=$WORK/data-$1-$2
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if [[ $1 == ours* && $2 == auth ]]; then
+    sqlite3 "$WORK/auth-template/registrar.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$WORK/auth-template/registrar.db" "$dir/"
+  fi
+  echo "$dir"
+}
+
+# ---------------------------------------------------------------- sipp
+# run_sipp SCENARIO RATE SECONDS|-m:N [extra sipp args]: prints
+#   "created succ fail retrans elapsed_s p50_ms p99_ms"
+run_sipp() {
+  local scenario=$1 rate=$2 length=$3
+  shift 3
+  local dir
+  dir=$(mktemp -d "$WORK/sipp.XXXXXX")
+  local limit=(-timeout "${length}s")
+  [[ $length == -m:* ]] && limit=(-m "${length#-m:}" -timeout 300s)
+  (
+    cd "$dir"
+    timeout -k 5 400 sipp "127.0.0.1:$SRV_PORT" -sf "$here/sipp/$scenario.xml" -inf "$(users_csv)" \
+      -key expires 3600 -i 127.0.0.1 -p "$SIPP_PORT" -mp "$SIPP_MEDIA_PORT" -timer_resol 1 \
+      -default_behaviors all,-bye -nostdin -r "$rate" -l 5000 "${limit[@]}" \
+      -trace_stat -stf stat.csv -fd 3600 -trace_rtt -rtt_freq 1000 "$@" >sipp.out 2>&1 || true
+  )
+  local stat=$dir/stat.csv
+  [[ -s $stat ]] || { tail -5 "$dir/sipp.out" >&2; die "sipp wrote no statistics ($dir)"; }
+  local created succ fail retrans elapsed
+  # StartTime and CurrentTime end in epoch seconds with microseconds ("... 1795306681.094908").
+  read -r created succ fail retrans elapsed < <(awk -F';' 'END {
+    n = split($1, a, /[ \t]/); m = split($3, b, /[ \t]/)
+    printf "%d %d %d %d %.3f\n", $12, $16, $18, $58, b[m] - a[n] }' "$stat")
+  local pct
+  pct=$(cat "$dir"/*_rtt.csv 2>/dev/null | awk -F';' '$3 == 1 { print $2 }' | sort -g | awk '
+    { v[NR] = $1 } END { if (NR == 0) { print "NA NA"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      printf "%d %d\n", v[i50], v[i99] }')
+  rm -rf "$dir"
+  echo "$created $succ $fail $retrans $elapsed $pct"
+}
+
+scenario_of() { [[ $1 == auth ]] && echo register_auth || echo register; }
+
+# ---------------------------------------------------------------- phases
+# Rate: for each round, auth mode and system, walk the ladder from the last result until a step
+# passes and the next one fails. A step passes when sipp achieved >= 97 % of the rate, fewer than
+# 0.1 % of calls failed and p99 < 50 ms. A fresh server (empty database) per step.
+phase_rate() {
+  local tsv=$OUT/rate.tsv
+  echo -e "round\tsystem\tauth\trate\tcreated\tsuccessful\tfailed\tretrans\tachieved\tp50_ms\tp99_ms\tcpu_us_per_register\tpass" >"$tsv"
+  local ladder=($LADDER)
+  declare -A start
+  local round auth sys first=0 k
+  # The first round starts at the step nearest 4,000/s; later rounds where the last one ended.
+  for k in "${!ladder[@]}"; do ((ladder[k] <= 4000)) && first=$k; done
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for auth in $AUTHS; do
+      for sys in $SYSTEMS; do
+        local i=${start[$sys-$auth]:-$first} best=-1 lowest_fail=${#ladder[@]}
+        while ((i >= 0 && i < ${#ladder[@]})); do
+          local rate=${ladder[$i]} dir
+          dir=$(fresh_dir "$sys" "$auth")
+          start_server "$sys" "$auth" "$dir"
+          local c0 created succ fail retrans elapsed p50 p99
+          c0=$(cpu_ticks)
+          read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
+          local c1
+          c1=$(cpu_ticks)
+          stop_server
+          local achieved cpu pass
+          achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
+          cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+          pass=$(awk -v a="$achieved" -v r="$rate" -v f="$fail" -v c="$created" -v p="$p99" \
+            -v maxp="$MAX_P99_MS" -v maxf="$MAX_FAIL_RATIO" 'BEGIN {
+              ok = a >= 0.97 * r && c > 0 && f / c < maxf && p != "NA" && p + 0 < maxp
+              print ok ? "yes" : "no" }')
+          echo -e "$round\t$sys\t$auth\t$rate\t$created\t$succ\t$fail\t$retrans\t$achieved\t$p50\t$p99\t$cpu\t$pass" >>"$tsv"
+          log "rate round $round $sys $auth: $rate/s -> achieved $achieved, failed $fail, p99 $p99 ms, cpu $cpu us/REGISTER: $pass"
+          if [[ $pass == yes ]]; then
+            ((i > best)) && best=$i
+            ((i + 1 >= lowest_fail)) && break
+            i=$((i + 1))
+          else
+            ((i < lowest_fail)) && lowest_fail=$i
+            ((best >= 0 && best + 1 >= lowest_fail)) && break
+            i=$((i - 1))
+          fi
+        done
+        ((best >= 0)) && start[$sys-$auth]=$best
+        local max=0
+        ((best >= 0)) && max=${ladder[$best]}
+        echo -e "$round\t$sys\t$auth\tMAX\t\t\t\t\t$max\t\t\t\t" >>"$tsv"
+      done
+    done
+  done
+}
+
+# Latency and CPU per REGISTER at fixed rates: LAT_RATE, and half of ours' median max rate.
+phase_latency() {
+  local tsv=$OUT/latency.tsv
+  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tretrans\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
+  local round auth sys rate
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for auth in $AUTHS; do
+      local rates=$LAT_RATE half
+      half=$(half_of_ours_max "$auth")
+      [[ -n $half && $half != "$LAT_RATE" ]] && rates="$rates $half"
+      for rate in $rates; do
+        for sys in $SYSTEMS; do
+          local dir
+          dir=$(fresh_dir "$sys" "$auth")
+          start_server "$sys" "$auth" "$dir"
+          local c0 c1 created succ fail retrans elapsed p50 p99 cpu
+          c0=$(cpu_ticks)
+          read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
+          c1=$(cpu_ticks)
+          stop_server
+          cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+          echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$p50\t$p99\t$cpu" >>"$tsv"
+          log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
+        done
+      done
+    done
+  done
+}
+
+# Half of ours' median max rate from rate.tsv, rounded down to 100/s; empty without data.
+half_of_ours_max() {
+  [[ -s $OUT/rate.tsv ]] || return 0
+  awk -F'\t' -v a="$1" '$2 == "ours" && $3 == a && $4 == "MAX" { print $9 }' "$OUT/rate.tsv" |
+    sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%d\n", int(v[int((NR + 1) / 2)] / 200) * 100 }'
+}
+
+# fill SCENARIO N RATE [extra]: registers N users (one sipp run); prints "succ fail".
+fill() {
+  local created succ fail retrans elapsed p50 p99
+  read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$1" "$3" "-m:$2" "${@:4}")
+  echo "$succ $fail"
+}
+
+# Memory: RSS (and PSS: Kamailio's processes share its shm) with 0 and 100,000 bindings.
+# Leaves each system's 100,000-binding data directory for the restart phase.
+phase_memory() {
+  local tsv=$OUT/memory.tsv
+  echo -e "system\tbindings\tseconds_after\trss_kb\tpss_kb\tprocesses" >"$tsv"
+  local sys
+  for sys in $SYSTEMS; do
+    local dir
+    dir=$(fresh_dir "$sys" noauth)
+    start_server "$sys" noauth "$dir"
+    sleep 2
+    echo -e "$sys\t0\t2\t$(sum_kb status VmRSS)\t$(sum_kb smaps_rollup Pss)\t$(server_pids | wc -l)" >>"$tsv"
+    local succ fail
+    read -r succ fail < <(fill register 100000 4000)
+    # +3 s: right after the load (ours still remembers ~32 s of server transactions, RFC 3261
+    # Timer J); +45 s: those have expired, only the bindings remain, as on a real office server.
+    sleep 3
+    echo -e "$sys\t$succ\t3\t$(sum_kb status VmRSS)\t$(sum_kb smaps_rollup Pss)\t$(server_pids | wc -l)" >>"$tsv"
+    sleep 42
+    echo -e "$sys\t$succ\t45\t$(sum_kb status VmRSS)\t$(sum_kb smaps_rollup Pss)\t$(server_pids | wc -l)" >>"$tsv"
+    stop_server
+    # A restart with the 100,000 bindings stored (the steady state of a server that keeps no copy
+    # of them in memory); Kamailio's in-memory usrloc has nothing to reload.
+    if [[ $sys != kam-mem ]]; then
+      KAMAILIO_KEEP_DB=1 start_server "$sys" noauth "$dir"
+      sleep 5
+      echo -e "$sys\t$succ\trestart+5\t$(sum_kb status VmRSS)\t$(sum_kb smaps_rollup Pss)\t$(server_pids | wc -l)" >>"$tsv"
+      stop_server
+    fi
+    log "memory $sys: $(grep "^$sys" "$tsv" | cut -f2,3,4 | tr '\n\t' '  ') (failed $fail)"
+    [[ $succ -ge 99900 ]] && touch "$dir/.filled-100000"
+    rm -rf "$WORK/restart-$sys"
+    mv "$dir" "$WORK/restart-$sys"
+  done
+}
+
+# Restart: from exec until the first REGISTER is answered, with 100,000 stored bindings (3 times).
+phase_restart() {
+  local tsv=$OUT/restart.tsv
+  echo -e "system\tbindings\ttry\tms_to_first_answer" >"$tsv"
+  local sys try
+  for sys in $SYSTEMS; do
+    local dir=$WORK/restart-$sys
+    if [[ $sys != kam-mem && ! -e $dir/.filled-100000 ]]; then
+      dir=$(fresh_dir "$sys" noauth)
+      start_server "$sys" noauth "$dir"
+      fill register 100000 4000 >/dev/null
+      stop_server
+      rm -rf "$WORK/restart-$sys"
+      mv "$dir" "$WORK/restart-$sys"
+      dir=$WORK/restart-$sys
+    fi
+    mkdir -p "$dir"
+    local bindings=100000
+    [[ $sys == kam-mem ]] && bindings=0 # nothing survives a restart of the in-memory usrloc
+    for try in 1 2 3; do
+      node "$here/tools/sip_probe.mjs" "$([[ $sys == ours* ]] && echo "$OURS_PORT" || echo "$KAM_PORT")" \
+        REGISTER 30000 >"$WORK/probe.out" &
+      local probe=$!
+      sleep 0.3 # the probe is sending before the server starts
+      local t0
+      t0=$(date +%s%N)
+      KAMAILIO_KEEP_DB=1 start_server "$sys" noauth "$dir"
+      wait "$probe" || die "restart probe of $sys failed"
+      local ms
+      ms=$(awk -v t0="$t0" '{ printf "%.0f", $1 - t0 / 1e6 }' "$WORK/probe.out")
+      echo -e "$sys\t$bindings\t$try\t$ms" >>"$tsv"
+      log "restart $sys ($bindings bindings) try $try: $ms ms ($(cut -d' ' -f2- "$WORK/probe.out"))"
+      stop_server
+    done
+  done
+}
+
+# Disk: bytes written per 1,000 new bindings and per 1,000 refreshes (same Call-ID, CSeq+1, same
+# contact and source: only the expiry moves). Counted after a 6 s settle, so deferred writes count.
+phase_disk() {
+  local tsv=$OUT/disk.tsv
+  echo -e "system\twhat\tregisters\tbytes_written\tbytes_per_1000" >"$tsv"
+  local sys n=20000
+  for sys in $SYSTEMS; do
+    local dir
+    dir=$(fresh_dir "$sys" noauth)
+    start_server "$sys" noauth "$dir"
+    local w0 w1 succ fail cseq
+    w0=$(write_bytes)
+    read -r succ fail < <(fill refresh "$n" 2000 -set cseq 1 -cid_str "bench-%u@%s")
+    sleep 6
+    w1=$(write_bytes)
+    echo -e "$sys\tnew\t$succ\t$((w1 - w0))\t$(((w1 - w0) * 1000 / (succ > 0 ? succ : 1)))" >>"$tsv"
+    local total=0 bytes=0
+    for cseq in 2 3; do
+      w0=$(write_bytes)
+      read -r succ fail < <(fill refresh "$n" 2000 -set cseq "$cseq" -cid_str "bench-%u@%s")
+      sleep 6
+      w1=$(write_bytes)
+      total=$((total + succ)) bytes=$((bytes + w1 - w0))
+    done
+    echo -e "$sys\trefresh\t$total\t$bytes\t$((bytes * 1000 / (total > 0 ? total : 1)))" >>"$tsv"
+    log "disk $sys: $(tail -2 "$tsv" | cut -f2,5 | tr '\n\t' '  ')"
+    stop_server
+  done
+}
+
+# Idle: CPU of the server with 10,000 bindings and no traffic, over IDLE_SECONDS.
+phase_idle() {
+  local tsv=$OUT/idle.tsv
+  echo -e "system\tbindings\tseconds\tcpu_ms\tcpu_percent" >"$tsv"
+  local sys
+  for sys in $SYSTEMS; do
+    local dir succ fail
+    dir=$(fresh_dir "$sys" noauth)
+    start_server "$sys" noauth "$dir"
+    read -r succ fail < <(fill register 10000 2000)
+    sleep 3
+    local c0 c1
+    c0=$(cpu_ticks)
+    sleep "$IDLE_SECONDS"
+    c1=$(cpu_ticks)
+    local ms=$(((c1 - c0) * 1000 / CLK_TCK))
+    echo -e "$sys\t$succ\t$IDLE_SECONDS\t$ms\t$(awk -v m=$ms -v s="$IDLE_SECONDS" 'BEGIN { printf "%.3f", m / 10 / s }')" >>"$tsv"
+    log "idle $sys ($succ bindings): $ms ms CPU in $IDLE_SECONDS s"
+    stop_server
+  done
+}
+
+# ---------------------------------------------------------------- summary
+summarize() {
+  node "$here/tools/summarize.mjs" "$OUT" >"$OUT/summary.md" && log "summary: $OUT/summary.md"
+}
+
+main() {
+  local phases=("$@")
+  ((${#phases[@]} == 0)) && phases=(all)
+  [[ ${phases[0]} == all ]] && phases=(memory restart disk idle rate latency)
+  local p
+  for p in "${phases[@]}"; do
+    case $p in
+      rate | latency | memory | restart | disk | idle) ;;
+      -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown phase \"$p\" (expected rate, latency, memory, restart, disk, idle or all)" ;;
+    esac
+  done
+  check_prerequisites
+  mkdir -p "$WORK" "$OUT"
+  {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+    echo "uptime: $(uptime)"
+    echo "ours: $("$BIN" --version 2>&1 | head -1) ($(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
+    echo "kamailio: $(kamailio -v 2>&1 | head -1)"
+    echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
+    echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
+  } >"$OUT/environment.txt"
+  prepare_users
+  for p in "${phases[@]}"; do
+    log "phase $p"
+    "phase_$p"
+  done
+  summarize
+}
+
+main "$@"
+exit

@@ -1,0 +1,227 @@
+// summarize: turns bench/results/*.tsv into Markdown tables (medians, ratios ours/Kamailio).
+//
+//   node bench/tools/summarize.mjs bench/results > bench/results/summary.md
+import fs from "node:fs";
+import path from "node:path";
+
+const dir = process.argv[2] ?? "bench/results";
+
+function readTsv(name) {
+  const file = path.join(dir, name);
+  if (!fs.existsSync(file)) return null;
+  const [head, ...lines] = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+  const keys = head.split("\t");
+  return lines.filter((l) => l !== "").map((l) => {
+    const cells = l.split("\t");
+    return Object.fromEntries(keys.map((k, i) => [k, cells[i] ?? ""]));
+  });
+}
+
+function median(values) {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+const fmt = (x, digits = 0) => Number.isFinite(x) ? x.toFixed(digits) : "–";
+const ratio = (a, b) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : "–";
+const table = (head, rows) =>
+  [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => " --- ").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+
+const out = [];
+const env = path.join(dir, "environment.txt");
+if (fs.existsSync(env)) out.push("```\n" + fs.readFileSync(env, "utf8").trimEnd() + "\n```\n");
+
+const systems = (rows) => [...new Set(rows.map((r) => r.system))];
+const auths = (rows) => [...new Set(rows.map((r) => r.auth))];
+const rounds = (rows) => [...new Set(rows.map((r) => r.round))];
+
+const rate = readTsv("rate.tsv");
+if (rate) {
+  const max = rate.filter((r) => r.rate === "MAX");
+  out.push("## Highest sustained REGISTER rate (calls/s; 10 s, <0.1 % failed, p99 < 50 ms)\n");
+  const rows = [];
+  for (const auth of auths(max)) {
+    for (const round of rounds(max)) {
+      const get = (s) =>
+        Number(max.find((r) => r.auth === auth && r.round === round && r.system === s)?.achieved);
+      rows.push([
+        auth,
+        round,
+        ...systems(max).map((s) => fmt(get(s))),
+        ratio(get("ours"), get("kam-mem")),
+        ratio(get("ours"), get("kam-sql")),
+      ]);
+    }
+    const med = (s) =>
+      median(max.filter((r) => r.auth === auth && r.system === s).map((r) => Number(r.achieved)));
+    const perRound = (other) =>
+      median(
+        rounds(max).map((round) => {
+          const g = (s) =>
+            Number(
+              max.find((r) => r.auth === auth && r.round === round && r.system === s)?.achieved,
+            );
+          return g("ours") / g(other);
+        }),
+      );
+    rows.push([
+      `**${auth}**`,
+      "**median**",
+      ...systems(max).map((s) => `**${fmt(med(s))}**`),
+      `**${fmt(perRound("kam-mem"), 2)}**`,
+      `**${fmt(perRound("kam-sql"), 2)}**`,
+    ]);
+  }
+  out.push(table(["auth", "round", ...systems(max), "ours/kam-mem", "ours/kam-sql"], rows));
+  out.push(
+    "\nCPU per successful REGISTER (µs, all server processes) at each system's highest passing step:\n",
+  );
+  const cpuRows = [];
+  for (const auth of auths(max)) {
+    const at = (s, round) => {
+      const m = max.find((r) => r.auth === auth && r.round === round && r.system === s);
+      const step = rate.find((r) =>
+        r.auth === auth && r.round === round && r.system === s && r.rate === m?.achieved &&
+        r.pass === "yes"
+      );
+      return Number(step?.cpu_us_per_register);
+    };
+    const med = (s) => median(rounds(max).map((round) => at(s, round)));
+    cpuRows.push([
+      auth,
+      ...systems(max).map((s) => fmt(med(s), 1)),
+      ratio(med("ours"), med("kam-mem")),
+      ratio(med("ours"), med("kam-sql")),
+    ]);
+  }
+  out.push(table(["auth", ...systems(max), "ours/kam-mem", "ours/kam-sql"], cpuRows));
+  out.push("");
+}
+
+const lat = readTsv("latency.tsv");
+if (lat) {
+  out.push("## Latency and CPU per REGISTER at fixed rates (medians of rounds)\n");
+  const rows = [];
+  for (const auth of auths(lat)) {
+    for (const r of [...new Set(lat.filter((x) => x.auth === auth).map((x) => x.rate))]) {
+      for (const s of systems(lat)) {
+        const sel = lat.filter((x) => x.auth === auth && x.rate === r && x.system === s);
+        if (sel.length === 0) continue;
+        const m = (k) => median(sel.map((x) => Number(x[k])));
+        const cpuRatio = (other) => {
+          const per = rounds(sel).map((round) => {
+            const mine = Number(sel.find((x) => x.round === round)?.cpu_us_per_register);
+            const theirs = Number(
+              lat.find((x) =>
+                x.auth === auth && x.rate === r && x.round === round && x.system === other
+              )?.cpu_us_per_register,
+            );
+            return mine / theirs;
+          });
+          return s === "ours" ? fmt(median(per), 2) : "";
+        };
+        rows.push([
+          auth,
+          r,
+          s,
+          fmt(m("p50_ms")),
+          fmt(m("p99_ms")),
+          fmt(m("cpu_us_per_register"), 1),
+          cpuRatio("kam-mem"),
+          cpuRatio("kam-sql"),
+          fmt(m("failed")),
+          sel.map((x) => x.cpu_us_per_register).join(" / "),
+        ]);
+      }
+    }
+  }
+  out.push(
+    table([
+      "auth",
+      "rate/s",
+      "system",
+      "p50 ms",
+      "p99 ms",
+      "CPU µs/REGISTER",
+      "ours/kam-mem (per-round median)",
+      "ours/kam-sql",
+      "failed",
+      "CPU per round",
+    ], rows),
+  );
+  out.push("");
+}
+
+const mem = readTsv("memory.tsv");
+if (mem) {
+  out.push("## Memory (all server processes summed)\n");
+  out.push(
+    table(
+      ["system", "bindings", "seconds after load", "RSS MB", "PSS MB", "processes"],
+      mem.map((
+        r,
+      ) => [
+        r.system,
+        r.bindings,
+        r.seconds_after,
+        fmt(r.rss_kb / 1024, 1),
+        fmt(r.pss_kb / 1024, 1),
+        r.processes,
+      ]),
+    ),
+  );
+  out.push("");
+}
+
+const restart = readTsv("restart.tsv");
+if (restart) {
+  out.push("## Restart: start → first REGISTER answered\n");
+  out.push(table(
+    ["system", "bindings", "tries (ms)", "median ms"],
+    systems(restart).map((s) => {
+      const sel = restart.filter((r) => r.system === s);
+      return [
+        s,
+        sel[0].bindings,
+        sel.map((r) => r.ms_to_first_answer).join(" / "),
+        fmt(median(sel.map((r) => Number(r.ms_to_first_answer)))),
+      ];
+    }),
+  ));
+  out.push("");
+}
+
+const disk = readTsv("disk.tsv");
+if (disk) {
+  out.push("## Disk: bytes written per 1,000 REGISTERs (/proc/PID/io write_bytes)\n");
+  out.push(
+    table(
+      ["system", "what", "REGISTERs", "bytes written", "KB per 1,000"],
+      disk.map((
+        r,
+      ) => [r.system, r.what, r.registers, r.bytes_written, fmt(r.bytes_per_1000 / 1024, 0)]),
+    ),
+  );
+  out.push("");
+}
+
+const idle = readTsv("idle.tsv");
+if (idle) {
+  out.push("## Idle CPU with 10,000 bindings\n");
+  out.push(
+    table(
+      ["system", "bindings", "seconds", "CPU ms", "CPU %"],
+      idle.map((r) => [r.system, r.bindings, r.seconds, r.cpu_ms, r.cpu_percent]),
+    ),
+  );
+  out.push("");
+}
+
+console.log(out.join("\n"));
