@@ -10,6 +10,14 @@ export interface AorChange<T> {
   events: BindingEvent[];
   /** Handed back to the caller of `update` once the change is durable. */
   result: T;
+  /**
+   * True when the change only moves the expiry of live bindings (a plain refresh: same contact,
+   * Call-ID, source, User-Agent, Path, instance; events only "refreshed"). A store may then
+   * acknowledge it before it is on disk and write it within seconds: a crash can only shorten
+   * such a binding to its previous expiry, never drop it. Anything that creates or removes a
+   * binding is never deferrable.
+   */
+  deferrable?: boolean;
 }
 
 /**

@@ -340,7 +340,12 @@ export class Registrar {
     const put = [...touched].filter((id) => bindings.has(id)).map((id) => bindings.get(id)!);
     const remove = current.filter((b) => !bindings.has(b.id)).map((b) => b.id);
     const result = [...bindings.values()].filter((b) => b.expiresAtMs > nowMs);
-    return { put, remove, events, result };
+    // A plain refresh may be written a little later: a crash then only shortens it (see
+    // AorChange.deferrable); anything that adds, removes or changes more is written before the 200.
+    const deferrable = put.length > 0 && remove.length === 0 &&
+      events.every((e) => e.kind === "refreshed") &&
+      put.every((b) => isPlainRefresh(current.find((c) => c.id === b.id), b, nowMs));
+    return { put, remove, events, result, deferrable };
   }
 
   /**
@@ -428,6 +433,15 @@ export class Registrar {
     headers.push(["Date", new Date(nowMs).toUTCString()]);
     return { ...reply("ok", aor, headers) };
   }
+}
+
+/** Only the expiry, CSeq and refresh time of a live binding move. */
+function isPlainRefresh(old: Binding | undefined, next: Binding, nowMs: number): boolean {
+  return old !== undefined && old.expiresAtMs > nowMs && old.contact === next.contact &&
+    old.contactUri === next.contactUri && old.q === next.q && old.callId === next.callId &&
+    old.sourceAddress === next.sourceAddress && old.sourcePort === next.sourcePort &&
+    old.transport === next.transport && old.userAgent === next.userAgent &&
+    old.path === next.path && old.instance === next.instance && old.regId === next.regId;
 }
 
 function tryParseSipUri(text: string): SipUri | null {

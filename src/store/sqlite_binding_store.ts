@@ -1,6 +1,6 @@
 // SqliteBindingStore: the SQLite location service; updates of one event-loop turn share one commit.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { clearImmediate, setImmediate } from "node:timers";
+import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import type { Binding, BindingEvent, StoredBindingEvent } from "../registrar/binding.ts";
 import type { AorChange, BindingStore } from "../registrar/binding_store.ts";
 import { openDataDirectory } from "./open_database.ts";
@@ -11,6 +11,9 @@ export const DEFAULT_HISTORY_PER_AOR = 50;
 /** Operations per write transaction by default; a longer queue is split into several. */
 export const DEFAULT_MAX_BATCH = 512;
 
+/** Default `deferredWriteMs`: plain refreshes are written within this many ms. */
+export const DEFAULT_DEFERRED_WRITE_MS = 2000;
+
 /** Options of `SqliteBindingStore`. */
 export interface SqliteBindingStoreOptions {
   /** Events kept per AoR (the newest ones); default 50. 0 keeps none. */
@@ -19,6 +22,11 @@ export interface SqliteBindingStoreOptions {
   maxBatch?: number;
   /** Close the database in `close()`; default false (the caller owns it). */
   ownsDatabase?: boolean;
+  /**
+   * How long a deferrable change (a plain refresh, see AorChange.deferrable) may wait before it
+   * is written, batched with the others; default 2000. 0 writes every change at once.
+   */
+  deferredWriteMs?: number;
 }
 
 /** Options of `openBindingStore`. */
@@ -37,6 +45,19 @@ export interface SqliteBindingStoreStats {
   rejectedOperations: number;
   /** Batches whose BEGIN or COMMIT failed, every operation of which was rejected. */
   failedTransactions: number;
+  /** Deferred refreshes written, and those dropped because their binding was gone by then. */
+  deferredWritten: number;
+  deferredDropped: number;
+}
+
+/** A refresh acknowledged but not yet written, with its events. */
+interface DeferredRefresh {
+  binding: Binding;
+  events: BindingEvent[];
+}
+
+function deferKey(aor: string, id: string): string {
+  return `${aor}\x00${id}`;
 }
 
 /** One queued write: runs inside its own savepoint of a batch transaction. */
@@ -83,6 +104,8 @@ export class SqliteBindingStore implements BindingStore {
     operations: 0,
     rejectedOperations: 0,
     failedTransactions: 0,
+    deferredWritten: 0,
+    deferredDropped: 0,
   };
 
   readonly #db: DatabaseSync;
@@ -93,6 +116,10 @@ export class SqliteBindingStore implements BindingStore {
   #flushHandle: ReturnType<typeof setImmediate> | undefined;
   #closed = false;
   #inBatch = false;
+  readonly #deferredWriteMs: number;
+  /** Refreshes acknowledged before written, by aor + id; the latest one wins. */
+  readonly #deferred = new Map<string, DeferredRefresh>();
+  #deferTimer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #begin: StatementSync;
   readonly #commit: StatementSync;
@@ -107,6 +134,7 @@ export class SqliteBindingStore implements BindingStore {
   readonly #upsertBinding: StatementSync;
   readonly #deleteBinding: StatementSync;
   readonly #deleteExpired: StatementSync;
+  readonly #refreshBinding: StatementSync;
   readonly #insertEvent: StatementSync;
   readonly #pruneEvents: StatementSync;
   readonly #selectEvents: StatementSync;
@@ -124,6 +152,11 @@ export class SqliteBindingStore implements BindingStore {
     );
     this.#maxBatch = checkCount("maxBatch", options.maxBatch ?? DEFAULT_MAX_BATCH, 1);
     this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#deferredWriteMs = checkCount(
+      "deferredWriteMs",
+      options.deferredWriteMs ?? DEFAULT_DEFERRED_WRITE_MS,
+      0,
+    );
 
     this.#begin = db.prepare("BEGIN IMMEDIATE");
     this.#commit = db.prepare("COMMIT");
@@ -151,6 +184,12 @@ export class SqliteBindingStore implements BindingStore {
     );
     this.#deleteBinding = db.prepare("DELETE FROM bindings WHERE aor = ? AND id = ?");
     this.#deleteExpired = db.prepare("DELETE FROM bindings WHERE expires_at_ms <= ?");
+    // Only moves a row still there, of the same registration, forward: never resurrects a binding
+    // kicked or replaced meanwhile (by the CLI in another process, or by a later REGISTER).
+    this.#refreshBinding = db.prepare(
+      "UPDATE bindings SET cseq = ?, expires_seconds = ?, expires_at_ms = ?, refreshed_at_ms = ? " +
+        "WHERE aor = ? AND id = ? AND call_id = ? AND refreshed_at_ms < ?",
+    );
     this.#insertEvent = db.prepare(
       "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -176,13 +215,37 @@ export class SqliteBindingStore implements BindingStore {
   /** See `BindingStore.bindingsOf`: expired ones included, by registeredAtMs then id. */
   bindingsOf(aor: string): Binding[] {
     this.#checkOpen("read");
-    return (this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding);
+    return this.#overlay((this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding));
   }
 
   /** See `BindingStore.allBindings`: by aor, then registeredAtMs, then id. */
   allBindings(): Binding[] {
     this.#checkOpen("read");
-    return (this.#selectAll.all() as unknown as unknown[][]).map(rowToBinding);
+    return this.#overlay((this.#selectAll.all() as unknown as unknown[][]).map(rowToBinding));
+  }
+
+  /** Refreshes acknowledged but not yet written. */
+  get deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  /**
+   * Writes every deferred refresh now, in one queued operation (the timer does this within
+   * `deferredWriteMs`; `close()` does it too). A refresh whose binding is gone is dropped.
+   */
+  flushDeferred(): Promise<void> {
+    if (this.#deferTimer !== undefined) {
+      clearTimeout(this.#deferTimer);
+      this.#deferTimer = undefined;
+    }
+    if (this.#deferred.size === 0) return Promise.resolve();
+    return this.#enqueue<DeferredRefresh[]>(() => this.#writeDeferred()).then(
+      (written) => this.#forgetDeferred(written),
+      (error) => {
+        this.#armDeferTimer(); // still pending: try again later
+        throw error;
+      },
+    );
   }
 
   /**
@@ -236,6 +299,14 @@ export class SqliteBindingStore implements BindingStore {
     if (this.#flushHandle !== undefined) {
       clearImmediate(this.#flushHandle);
       this.#flushHandle = undefined;
+    }
+    if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
+    if (this.#deferred.size > 0) {
+      this.#queue.push({
+        run: () => this.#writeDeferred(),
+        resolve: (written) => this.#forgetDeferred(written as DeferredRefresh[]),
+        reject: () => {},
+      });
     }
     while (this.#queue.length > 0) this.#runBatch(this.#takeBatch());
     this.#closed = true;
@@ -325,10 +396,19 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   #applyUpdate<T>(aor: string, plan: (current: readonly Binding[]) => AorChange<T>): T {
-    const current = (this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding);
+    const rows = (this.#selectAor.all(aor) as unknown as unknown[][]).map(rowToBinding);
+    const current = this.#overlay(rows);
     const change = plan(current);
     checkChange(aor, change);
+    if (change.deferrable === true && this.#deferredWriteMs > 0 && this.#defer(aor, change)) {
+      return change.result;
+    }
     try {
+      // A durable write of a binding supersedes its deferred refresh, whose events go first.
+      if (this.#deferred.size > 0) {
+        for (const binding of change.put) this.#settleDeferred(aor, binding.id);
+        for (const id of change.remove) this.#settleDeferred(aor, id);
+      }
       for (const binding of change.put) this.#putBinding(binding);
       for (const id of change.remove) this.#deleteBinding.run(aor, id);
       this.#insertEvents(change.events);
@@ -338,12 +418,102 @@ export class SqliteBindingStore implements BindingStore {
     return change.result;
   }
 
+  /**
+   * Keeps a plain refresh in memory instead of writing it; false when it cannot be deferred
+   * (an event that is not the refresh of a put binding).
+   */
+  #defer(aor: string, change: AorChange<unknown>): boolean {
+    const ids = new Set(change.put.map((b) => b.id));
+    if (!change.events.every((e) => e.kind === "refreshed" && ids.has(e.bindingId ?? ""))) {
+      return false;
+    }
+    if (change.remove.length > 0) return false;
+    for (const binding of change.put) {
+      const key = deferKey(aor, binding.id);
+      const earlier = this.#deferred.get(key)?.events ?? [];
+      const events = [...earlier, ...change.events.filter((e) => e.bindingId === binding.id)];
+      this.#deferred.set(key, { binding, events });
+    }
+    this.#armDeferTimer();
+    return true;
+  }
+
+  #armDeferTimer(): void {
+    if (this.#deferTimer !== undefined || this.#closed) return;
+    this.#deferTimer = setTimeout(() => {
+      this.#deferTimer = undefined;
+      this.flushDeferred().catch(() => {}); // a failed flush re-arms the timer
+    }, this.#deferredWriteMs);
+    (this.#deferTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Forgets written refreshes, unless a newer refresh of the binding arrived meanwhile. */
+  #forgetDeferred(written: DeferredRefresh[]): void {
+    for (const entry of written) {
+      const key = deferKey(entry.binding.aor, entry.binding.id);
+      if (this.#deferred.get(key) === entry) this.#deferred.delete(key);
+    }
+  }
+
+  /** Pending values of deferred refreshes, laid over rows read from the database. */
+  #overlay(rows: Binding[]): Binding[] {
+    if (this.#deferred.size === 0) return rows;
+    return rows.map((row) => {
+      const pending = this.#deferred.get(deferKey(row.aor, row.id))?.binding;
+      return pending !== undefined && pending.callId === row.callId &&
+          pending.refreshedAtMs > row.refreshedAtMs
+        ? pending
+        : row;
+    });
+  }
+
+  /** Writes a deferred refresh's events now and forgets it (a durable write follows). */
+  #settleDeferred(aor: string, id: string): void {
+    const key = deferKey(aor, id);
+    const pending = this.#deferred.get(key);
+    if (pending === undefined) return;
+    this.#deferred.delete(key);
+    this.#insertEvents(pending.events);
+  }
+
+  /**
+   * One operation of the write queue: every deferred refresh, as conditional UPDATEs. Returns
+   * the entries written; they are forgotten once the transaction committed.
+   */
+  #writeDeferred(): DeferredRefresh[] {
+    const pending = [...this.#deferred.values()];
+    for (const { binding: b, events } of pending) {
+      const moved = this.#refreshBinding.run(
+        b.cseq,
+        b.expiresSeconds,
+        b.expiresAtMs,
+        b.refreshedAtMs,
+        b.aor,
+        b.id,
+        b.callId,
+        b.refreshedAtMs,
+      ).changes;
+      if (Number(moved) > 0) {
+        this.#insertEvents(events);
+        this.stats.deferredWritten++;
+      } else {
+        this.stats.deferredDropped++;
+      }
+    }
+    return pending;
+  }
+
   #applyPurge(nowMs: number): Binding[] {
-    const expired = (this.#selectExpired.all(nowMs) as unknown as unknown[][]).map(
-      rowToBinding,
-    );
+    let expired = (this.#selectExpired.all(nowMs) as unknown as unknown[][]).map(rowToBinding);
     if (expired.length === 0) return expired;
-    this.#deleteExpired.run(nowMs);
+    // A binding whose deferred refresh moved its expiry is not expired.
+    const overlaid = this.#overlay(expired);
+    if (overlaid.some((b) => b.expiresAtMs > nowMs)) {
+      expired = expired.filter((_, i) => overlaid[i]!.expiresAtMs <= nowMs);
+      for (const b of expired) this.#deleteBinding.run(b.aor, b.id);
+    } else {
+      this.#deleteExpired.run(nowMs);
+    }
     this.#insertEvents(expired.map((binding): BindingEvent => ({
       atMs: nowMs,
       aor: binding.aor,

@@ -8,12 +8,15 @@ export class MemoryBindingStore implements BindingStore {
   updates = 0;
   /** When set, the next update fails as a broken disk would. */
   failNextCommit = false;
+  /** The `deferrable` flag of each update's change, in order. */
+  deferrable: boolean[] = [];
 
   update<T>(aor: string, plan: (current: readonly Binding[]) => AorChange<T>): Promise<T> {
     this.updates++;
     try {
       const current = this.bindingsOf(aor);
       const change = plan(current);
+      this.deferrable.push(change.deferrable === true);
       if (this.failNextCommit) {
         this.failNextCommit = false;
         return Promise.reject(new Error("disk full"));

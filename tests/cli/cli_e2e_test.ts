@@ -1,4 +1,6 @@
 // The CLI as a separate process against a running `serve` on the same data directory.
+import { openDataDirectory } from "../../src/store/open_database.ts";
+import { SqliteBindingStore } from "../../src/store/sqlite_binding_store.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
@@ -49,6 +51,18 @@ describe("registrar CLI against a running server", () => {
       );
       assert.equal(answer.status, 200);
     }
+    // A plain refresh is acknowledged at once and written within 2 s (deferredWriteMs): wait for
+    // it to reach the disk, so the history below has it before the kick.
+    const { db } = openDataDirectory(dir);
+    const onDisk = new SqliteBindingStore(db);
+    for (let i = 0; i < 100 && onDisk.events({ aor: "sip:bob@office.test" }).length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(onDisk.events({ aor: "sip:bob@office.test" }).map((e) => e.kind), [
+      "registered",
+      "refreshed",
+    ]);
+    db.close();
     const list = await runRegistrar(["list", "--json", "--data", dir]);
     assert.equal(list.code, 0, list.stderr);
     const [bound] = JSON.parse(list.stdout);

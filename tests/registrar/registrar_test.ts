@@ -111,6 +111,18 @@ describe("Registrar.handleRegister()", () => {
     assert.deepEqual(store.log.map((e) => e.kind), ["registered", "refreshed"]);
   });
 
+  it("marks only a plain refresh deferrable (a crash may shorten it, never drop it)", async () => {
+    const { register, store, clock } = setup();
+    await register({ cseq: 1, expires: 600 }); // new binding
+    clock.advance(1000);
+    await register({ cseq: 2, expires: 600 }); // plain refresh
+    await register({ cseq: 3, expires: 900 }); // a longer interval is still only the expiry
+    await register({ cseq: 4, expires: 900 }, { ...SOURCE, port: 40001 }); // NAT port moved
+    await register({ cseq: 5, contacts: [] }); // query
+    await register({ cseq: 6, expires: 0 }); // removal
+    assert.deepEqual(store.deferrable, [false, true, true, false, false, false]);
+  });
+
   it("reports another binding's remaining time rounded up", async () => {
     const { register, clock } = setup();
     await register({ contacts: ["<sip:bob@192.0.2.10>"], expires: 600, callId: "a" });
