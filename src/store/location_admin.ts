@@ -1,7 +1,7 @@
 // LocationAdmin: the admin CLI's one connection to the data directory — bindings, users, meta.
 import type { Ban } from "../auth/ban_tracker.ts";
 import { loadBans, removeBans } from "./ban_store.ts";
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { UserCredentials } from "../auth/user_directory.ts";
 import type { Binding, StoredBindingEvent } from "../registrar/binding.ts";
 import { readServerStatus } from "./meta.ts";
@@ -37,10 +37,6 @@ export interface EventQuery {
 }
 
 const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
-const BINDING_COLUMNS = "aor, id, contact, contact_uri, q, call_id, cseq, expires_seconds, " +
-  "expires_at_ms, registered_at_ms, refreshed_at_ms, source_address, source_port, transport, " +
-  "user_agent, path, instance, reg_id";
-
 /**
  * One connection to `<dataDir>/registrar.db` for administration: the binding store (reads, and
  * writes through its `update`/`purgeExpired`, exactly as the server writes), the user store, and
@@ -60,17 +56,12 @@ export class LocationAdmin {
   /** Digest credentials. */
   readonly users: SqliteUserStore;
   readonly #db: DatabaseSync;
-  readonly #upsertBinding: StatementSync;
 
   /** Wraps an open, migrated database; `close()` closes it. */
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.store = new SqliteBindingStore(db);
     this.users = new SqliteUserStore(db);
-    this.#upsertBinding = db.prepare(
-      `INSERT OR REPLACE INTO bindings (${BINDING_COLUMNS}) ` +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
   }
 
   /** Active brute-force bans, oldest first. */
@@ -143,28 +134,7 @@ export class LocationAdmin {
     nowMs: number,
   ): { bindings: number; users: UserImportResult } {
     return writeTransaction(this.#db, () => {
-      for (const b of bindings) {
-        this.#upsertBinding.run(
-          b.aor,
-          b.id,
-          b.contact,
-          b.contactUri,
-          b.q,
-          b.callId,
-          b.cseq,
-          b.expiresSeconds,
-          b.expiresAtMs,
-          b.registeredAtMs,
-          b.refreshedAtMs,
-          b.sourceAddress,
-          b.sourcePort,
-          b.transport,
-          b.userAgent,
-          b.path,
-          b.instance,
-          b.regId,
-        );
-      }
+      this.store.writeBindings(bindings);
       return {
         bindings: bindings.length,
         users: this.users.importManyInTransaction(users, nowMs),

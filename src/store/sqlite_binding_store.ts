@@ -224,6 +224,15 @@ export class SqliteBindingStore implements BindingStore {
     return this.#overlay((this.#selectAll.all() as unknown as unknown[][]).map(rowToBinding));
   }
 
+  /**
+   * Inserts or replaces bindings as they are, inside the caller's write transaction (`registrar
+   * import`); no events, no batching.
+   */
+  writeBindings(bindings: readonly Binding[]): void {
+    this.#checkOpen("write");
+    for (const binding of bindings) this.#putBinding(binding);
+  }
+
   /** Refreshes acknowledged but not yet written. */
   get deferredCount(): number {
     return this.#deferred.size;
