@@ -9,7 +9,6 @@ import type { ParseLimits } from "../sip/parse_message.ts";
 import { buildResponse, formatMessage, responseTarget } from "../sip/response.ts";
 import type { RecoveredRequest } from "../sip/sip_parse_error.ts";
 import { SipParseError } from "../sip/sip_parse_error.ts";
-import { parseSipUri } from "../sip/sip_uri.ts";
 import { parseViaList } from "../sip/via.ts";
 import type { Via } from "../sip/via.ts";
 import { OUTCOMES } from "../registrar/outcomes.ts";
@@ -218,15 +217,7 @@ export class SipServer {
     nowMs: number,
     topVia: Via,
   ): Promise<Answer> {
-    try {
-      // §8.2.2.1: a Request-URI scheme we do not understand gets 416.
-      parseSipUri(request.requestUri);
-    } catch (error) {
-      if (error instanceof SipParseError) {
-        return { status: error.status, reason: error.reasonPhrase, headers: [] };
-      }
-      throw error;
-    }
+    // §8.2.2.1 (a Request-URI scheme we do not understand gets 416) is parseMessage's check.
     switch (request.method) {
       case "REGISTER": {
         this.counters.registers++;
