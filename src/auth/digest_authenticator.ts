@@ -61,9 +61,11 @@ function uriMatches(digestUri: string, requestUri: string): boolean {
   }
 }
 
+const UTF8 = new TextEncoder();
+
 function equalHex(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a.toLowerCase());
-  const y = new TextEncoder().encode(b.toLowerCase());
+  const x = UTF8.encode(a.toLowerCase());
+  const y = UTF8.encode(b.toLowerCase());
   return x.length === y.length && timingSafeEqual(x, y);
 }
 

@@ -3,7 +3,6 @@ import type { RequestGuard } from "../auth/request_guard.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import type { SipEndpoint, SipRequest } from "../sip/message.ts";
-import { tagOf } from "../sip/name_addr.ts";
 import { parseMessage } from "../sip/parse_message.ts";
 import type { ParseLimits } from "../sip/parse_message.ts";
 import { buildResponse, formatMessage, responseTarget } from "../sip/response.ts";
@@ -165,10 +164,7 @@ export class SipServer {
       const via = parseViaList(request.headers)[0];
       if (via === undefined) throw new SipParseError("Missing Via header");
       topVia = via;
-      key = transactionKey(request, topVia, {
-        to: tagOf(request.headers.get("To") ?? ""),
-        from: tagOf(request.headers.get("From") ?? ""),
-      });
+      key = transactionKey(request, topVia);
     } catch (error) {
       if (!(error instanceof SipParseError)) throw error;
       if (request.method !== "ACK") {

@@ -1,5 +1,6 @@
 // Non-INVITE server transactions (RFC 3261 §17.2.2): retransmissions absorbed, answers cached.
 import type { SipRequest } from "../sip/message.ts";
+import { tagOf } from "../sip/name_addr.ts";
 import type { Via } from "../sip/via.ts";
 
 /** RFC 3261 §17.1.1.1: T1, the round-trip estimate. */
@@ -30,13 +31,10 @@ interface Entry {
 /**
  * The transaction key of a request (RFC 3261 §17.2.3): with an RFC 3261 branch (magic cookie
  * "z9hG4bK"), the branch, the sent-by and the method (ACK matches INVITE); otherwise the RFC 2543
- * fallback of Request-URI, To tag, From tag, Call-ID, CSeq and the top Via.
+ * fallback of Request-URI, To tag, From tag, Call-ID, CSeq and the top Via. To and From are
+ * parsed only for that fallback: RFC 3261 requests never pay for it.
  */
-export function transactionKey(
-  request: SipRequest,
-  topVia: Via,
-  tags: { to: string | null; from: string | null },
-): string {
+export function transactionKey(request: SipRequest, topVia: Via): string {
   const method = request.method === "ACK" ? "INVITE" : request.method;
   const sentBy = `${topVia.host}:${topVia.port ?? ""}`;
   if (topVia.branch !== null && topVia.branch.startsWith("z9hG4bK")) {
@@ -45,8 +43,8 @@ export function transactionKey(
   return [
     "2543",
     request.requestUri,
-    tags.to ?? "",
-    tags.from ?? "",
+    tagOf(request.headers.get("To") ?? "") ?? "",
+    tagOf(request.headers.get("From") ?? "") ?? "",
     request.headers.get("Call-ID") ?? "",
     request.headers.get("CSeq") ?? "",
     request.headers.getAll("Via")[0] ?? "",
