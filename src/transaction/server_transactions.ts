@@ -51,6 +51,9 @@ export function transactionKey(request: SipRequest, topVia: Via): string {
   ].join("\x00");
 }
 
+/** How often `begin` sweeps expired transactions (`lookup` ignores them meanwhile). */
+const SWEEP_EVERY_MS = 100;
+
 /** Settings of the transaction table. */
 export interface ServerTransactionOptions {
   /** How long a completed transaction answers retransmissions (Timer J). */
@@ -75,6 +78,7 @@ export class ServerTransactions {
   readonly #entries = new Map<string, Entry>();
   readonly #options: ServerTransactionOptions;
   #evicted = 0;
+  #nextSweepMs = -Infinity;
 
   constructor(options: ServerTransactionOptions) {
     this.#options = options;
@@ -93,9 +97,13 @@ export class ServerTransactions {
       : { state: "trying" };
   }
 
-  /** Records a new transaction in "trying" (§17.2.2: the request was passed to the TU). */
+  /**
+   * Records a new transaction in "trying" (§17.2.2: the request was passed to the TU). Expired
+   * entries are swept here at most every SWEEP_EVERY_MS: a sweep walks the map from its front,
+   * which costs more the more entries were deleted there since the map last compacted.
+   */
   begin(key: string, nowMs: number): void {
-    this.sweep(nowMs);
+    if (nowMs >= this.#nextSweepMs) this.sweep(nowMs);
     while (this.#entries.size >= this.#options.maxTransactions) {
       const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;
@@ -130,6 +138,7 @@ export class ServerTransactions {
 
   /** Terminates every transaction whose timer has fired. */
   sweep(nowMs: number): void {
+    this.#nextSweepMs = nowMs + SWEEP_EVERY_MS;
     for (const entry of this.#entries.values()) {
       if (entry.deadlineMs > nowMs) {
         // Completed entries sit in deadline order; a trying one may be older, so keep looking

@@ -133,6 +133,37 @@ describe("SqliteBindingStore deferred refreshes", () => {
     other.db.close();
   });
 
+  it("writes many pending refreshes a chunk per batch, so REGISTERs get answered between", async () => {
+    await fresh();
+    const aors = Array.from({ length: 600 }, (_, i) => `sip:user${i}@office.test`);
+    const first = (aor: string, atMs: number, cseq: number, deferrable: boolean) =>
+      store.update(aor, () => ({
+        put: [binding({ aor, cseq, refreshedAtMs: atMs, expiresAtMs: atMs + 600_000 })],
+        remove: [],
+        events: [{ ...event("refreshed", atMs), aor }],
+        result: null,
+        deferrable,
+      }));
+    await Promise.all(aors.map((aor) => first(aor, 1_000_000, 1, false)));
+    await Promise.all(aors.map((aor) => first(aor, 1_300_000, 2, true)));
+    assert.equal(store.deferredCount, 600);
+    const before = store.stats.transactions;
+    const flushed = store.flushDeferred();
+    // A REGISTER arriving during the flush commits with the first chunk, not after the last.
+    let answeredAt = -1;
+    const register = first(AOR, 1_400_000, 9, false).then(() => {
+      answeredAt = store.stats.transactions;
+    });
+    await Promise.all([flushed, register]);
+    assert.equal(store.deferredCount, 0);
+    assert.equal(store.stats.transactions - before, 3, "600 refreshes in chunks of 256");
+    assert.equal(answeredAt, before + 1);
+    const disk = new SqliteBindingStore(other.db);
+    assert.ok(aors.every((aor) => disk.bindingsOf(aor)[0]!.cseq === 2));
+    store.close();
+    other.db.close();
+  });
+
   it("writes pending refreshes on close()", async () => {
     await fresh();
     await store.update(AOR, () => change(refreshed(1_300_000, 600, 2), "refreshed", true));

@@ -434,7 +434,7 @@ describe("SqliteBindingStore (bindings)", () => {
     store.close();
   });
 
-  it("allBindings() orders by aor, then registeredAtMs, then id", async () => {
+  it("allBindings() and bindingsOf() order by aor, then registeredAtMs, then id", async () => {
     const store = openBindingStore(":memory:");
     await Promise.all([
       store.update(
@@ -455,6 +455,12 @@ describe("SqliteBindingStore (bindings)", () => {
       `${ALICE} b`,
       `${BOB} z`,
     ]);
+    // bindingsOf() sorts in JS (no ORDER BY), to the same order; update() plans from it.
+    assert.deepEqual(store.bindingsOf(ALICE).map((b) => b.id), ["c", "a", "b"]);
+    await store.update(ALICE, (current) => {
+      assert.deepEqual(current.map((b) => b.id), ["c", "a", "b"]);
+      return { put: [], remove: [], events: [], result: null };
+    });
     store.close();
   });
 });
@@ -520,6 +526,9 @@ describe("SqliteBindingStore (expiry and history)", () => {
       makeEvent({ aor: BOB, detail: "bob 1" }),
       makeEvent({ detail: "alice 5" }),
     ]);
+    // Pruning waits for the deferred writes (a statement less per REGISTER); flush them now.
+    assert.equal(store.events({ aor: ALICE }).length, 6);
+    await store.flushDeferred();
     assert.deepEqual(store.events({ aor: ALICE }).map((e) => e.detail), [
       "alice 3",
       "alice 4",
@@ -533,6 +542,7 @@ describe("SqliteBindingStore (expiry and history)", () => {
     const store = openBindingStore(":memory:", { historyPerAor: 0 });
     await store.update(ALICE, () => putChange(null, makeBinding()));
     await store.recordEvents([makeEvent({ kind: "auth-failed" })]);
+    await store.flushDeferred();
     assert.deepEqual(store.events(), []);
     assert.equal(store.bindingsOf(ALICE).length, 1);
     store.close();
