@@ -26,6 +26,8 @@ interface Entry {
   response: CachedResponse | null;
   /** When the entry leaves the table: Timer J after completion, a safety limit while trying. */
   deadlineMs: number;
+  /** Its current place in the expiry queue. */
+  slot: QueueSlot | null;
 }
 
 /**
@@ -51,9 +53,6 @@ export function transactionKey(request: SipRequest, topVia: Via): string {
   ].join("\x00");
 }
 
-/** How often `begin` sweeps expired transactions (`lookup` ignores them meanwhile). */
-const SWEEP_EVERY_MS = 100;
-
 /** Settings of the transaction table. */
 export interface ServerTransactionOptions {
   /** How long a completed transaction answers retransmissions (Timer J). */
@@ -62,11 +61,21 @@ export interface ServerTransactionOptions {
   maxTransactions: number;
 }
 
+/** A place in the expiry queue; stale once its entry left the table or was queued again. */
+interface QueueSlot {
+  entry: Entry;
+  deadlineMs: number;
+}
+
 /**
  * The table of live non-INVITE server transactions. A request's first arrival creates an entry in
  * "trying"; the answer moves it to "completed", where every retransmission gets the same bytes
- * until Timer J fires. Entries are kept in insertion order (a completed entry is moved to the
- * end), so expiry and eviction only ever look at the front.
+ * until Timer J fires.
+ *
+ * Entries are found by key in a Map and expire from a queue in deadline order (a completed entry
+ * is queued again with its Timer J deadline; its older slot goes stale), so sweeping and evicting
+ * the oldest only ever look at the queue's head: O(1) per request however many transactions are
+ * live. (Walking a Map from its front instead costs more the more entries were deleted there.)
  *
  * @example
  * ```ts
@@ -77,8 +86,10 @@ export interface ServerTransactionOptions {
 export class ServerTransactions {
   readonly #entries = new Map<string, Entry>();
   readonly #options: ServerTransactionOptions;
+  /** Slots in deadline order from `#head` on; the consumed prefix is cut off now and then. */
+  #queue: QueueSlot[] = [];
+  #head = 0;
   #evicted = 0;
-  #nextSweepMs = -Infinity;
 
   constructor(options: ServerTransactionOptions) {
     this.#options = options;
@@ -97,38 +108,39 @@ export class ServerTransactions {
       : { state: "trying" };
   }
 
-  /**
-   * Records a new transaction in "trying" (§17.2.2: the request was passed to the TU). Expired
-   * entries are swept here at most every SWEEP_EVERY_MS: a sweep walks the map from its front,
-   * which costs more the more entries were deleted there since the map last compacted.
-   */
+  /** Records a new transaction in "trying" (§17.2.2: the request was passed to the TU). */
   begin(key: string, nowMs: number): void {
-    if (nowMs >= this.#nextSweepMs) this.sweep(nowMs);
+    this.sweep(nowMs);
     while (this.#entries.size >= this.#options.maxTransactions) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
+      const oldest = this.#shift();
+      if (oldest === null) break;
+      this.#entries.delete(oldest.key);
       this.#evicted++;
     }
     // A TU that never answers must not pin the entry: trying lasts at most Timer J as well.
-    this.#entries.set(key, {
+    const entry: Entry = {
       key,
       state: "trying",
       response: null,
       deadlineMs: nowMs + this.#options.timerJMs,
-    });
+      slot: null,
+    };
+    this.#entries.set(key, entry);
+    this.#enqueue(entry);
   }
 
   /** The TU's final answer: cache it for retransmissions and start Timer J (§17.2.2). */
   complete(key: string, response: CachedResponse, nowMs: number): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return; // evicted meanwhile: nothing to cache
-    this.#entries.delete(key);
-    if (this.#options.timerJMs <= 0) return; // reliable transport: terminated at once
+    if (this.#options.timerJMs <= 0) { // reliable transport: terminated at once
+      this.#entries.delete(key);
+      return;
+    }
     entry.state = "completed";
     entry.response = response;
     entry.deadlineMs = nowMs + this.#options.timerJMs;
-    this.#entries.set(key, entry);
+    this.#enqueue(entry);
   }
 
   /** Drops a transaction (e.g. the TU failed and sent nothing worth repeating). */
@@ -138,15 +150,11 @@ export class ServerTransactions {
 
   /** Terminates every transaction whose timer has fired. */
   sweep(nowMs: number): void {
-    this.#nextSweepMs = nowMs + SWEEP_EVERY_MS;
-    for (const entry of this.#entries.values()) {
-      if (entry.deadlineMs > nowMs) {
-        // Completed entries sit in deadline order; a trying one may be older, so keep looking
-        // only past trying entries.
-        if (entry.state === "completed") break;
-        continue;
-      }
-      this.#entries.delete(entry.key);
+    for (;;) {
+      const slot = this.#liveHead();
+      if (slot === null || slot.deadlineMs > nowMs) return;
+      this.#advance();
+      this.#entries.delete(slot.entry.key);
     }
   }
 
@@ -162,5 +170,43 @@ export class ServerTransactions {
   /** Disposes every transaction. */
   close(): void {
     this.#entries.clear();
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #enqueue(entry: Entry): void {
+    const slot = { entry, deadlineMs: entry.deadlineMs };
+    entry.slot = slot;
+    this.#queue.push(slot);
+  }
+
+  /** The first slot that still stands for a live entry, skipping (and consuming) stale ones. */
+  #liveHead(): QueueSlot | null {
+    while (this.#head < this.#queue.length) {
+      const slot = this.#queue[this.#head]!;
+      const entry = slot.entry;
+      if (entry.slot === slot && this.#entries.get(entry.key) === entry) return slot;
+      this.#advance();
+    }
+    this.#queue = [];
+    this.#head = 0;
+    return null;
+  }
+
+  /** Removes and returns the oldest live entry. */
+  #shift(): Entry | null {
+    const slot = this.#liveHead();
+    if (slot === null) return null;
+    this.#advance();
+    return slot.entry;
+  }
+
+  /** Consumes the head slot; cuts the consumed prefix off once it is most of the array. */
+  #advance(): void {
+    this.#head++;
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
   }
 }

@@ -84,6 +84,30 @@ describe("ServerTransactions", () => {
     assert.notEqual(table.lookup("k999", 0), null);
   });
 
+  it("evicts by deadline: a completed transaction counts from its answer, not its arrival", () => {
+    const table = new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 2 });
+    table.begin("a", 0);
+    table.begin("b", 1);
+    table.complete("a", response, 2); // a now expires after b
+    table.begin("c", 3);
+    assert.equal(table.lookup("b", 3), null);
+    assert.notEqual(table.lookup("a", 3), null);
+    assert.notEqual(table.lookup("c", 3), null);
+  });
+
+  it("keeps a steady load's table at rate x Timer J however long it runs", () => {
+    const table = new ServerTransactions({ timerJMs: 1000, maxTransactions: 1_000_000 });
+    for (let i = 0; i < 200_000; i++) { // 200 s at 1,000 transactions per second
+      table.begin(`k${i}`, i);
+      if (i % 10 !== 0) table.complete(`k${i}`, response, i); // every tenth never answered
+      else table.abandon(`k${i - 10}`);
+    }
+    assert.ok(table.size <= 1001, `size ${table.size}`);
+    assert.equal(table.evicted, 0);
+    table.sweep(200_000 + 1000);
+    assert.equal(table.size, 0);
+  });
+
   it("terminates at once on a reliable transport (Timer J = 0) and clears on close()", () => {
     const table = new ServerTransactions({ timerJMs: 0, maxTransactions: 10 });
     table.begin("k", 0);
