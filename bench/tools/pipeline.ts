@@ -58,18 +58,16 @@ let authenticator = null;
 const users = (rounds + 1) * count;
 if (args.auth) {
   const userStore = new SqliteUserStore(db);
-  db.exec("BEGIN");
-  for (let i = 0; i < users; i++) {
-    const u = `user${i}`;
-    userStore.add({
-      username: u,
+  userStore.importMany(
+    Array.from({ length: users }, (_, i) => ({
+      username: `user${i}`,
       realm: REALM,
-      ha1Md5: md5(`${u}:${REALM}:pw${i}`),
-      ha1Sha256: sha256(`${u}:${REALM}:pw${i}`),
+      ha1Md5: md5(`user${i}:${REALM}:pw${i}`),
+      ha1Sha256: sha256(`user${i}:${REALM}:pw${i}`),
       admin: false,
-    }, Date.now());
-  }
-  db.exec("COMMIT");
+    })),
+    Date.now(),
+  );
   authenticator = new DigestAuthenticator({
     users: userStore,
     algorithms: ["MD5"],
