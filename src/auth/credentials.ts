@@ -26,52 +26,53 @@ export function parseCredentials(value: string): Credentials {
   if (space <= 0) {
     throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": no parameters`);
   }
+  const fail = (why: string) =>
+    new CredentialsSyntaxError(`Cannot parse credentials "${value}": ${why}`);
   const scheme = text.slice(0, space);
   const params = new Map<string, string>();
+  const n = text.length;
   let i = space;
-  while (i < text.length) {
-    while (i < text.length && /[\s,]/.test(text[i]!)) i++;
-    if (i >= text.length) break;
+  while (i < n) {
+    while (i < n && isSeparator(text.charCodeAt(i))) i++;
+    if (i >= n) break;
     const eq = text.indexOf("=", i);
-    if (eq === -1) {
-      throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": expected name=value`);
-    }
+    if (eq === -1) throw fail("expected name=value");
     const name = text.slice(i, eq).trim().toLowerCase();
-    if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(name)) {
-      throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": bad parameter name`);
-    }
+    if (!TOKEN.test(name)) throw fail("bad parameter name");
     i = eq + 1;
-    while (i < text.length && (text[i] === " " || text[i] === "\t")) i++;
-    let v = "";
-    if (text[i] === '"') {
+    while (i < n && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
+    let v: string;
+    if (text.charCodeAt(i) === 0x22 /* " */) {
+      // quoted-string: copy runs between escapes as slices (RFC 3261 §25.1 quoted-pair).
       i++;
-      let closed = false;
-      while (i < text.length) {
-        const c = text[i]!;
-        if (c === "\\" && i + 1 < text.length) {
-          v += text[i + 1];
+      v = "";
+      let run = i;
+      for (;;) {
+        if (i >= n) throw fail("unterminated quote");
+        const c = text.charCodeAt(i);
+        if (c === 0x22) break;
+        if (c === 0x5c /* \ */ && i + 1 < n) {
+          v += text.slice(run, i) + text[i + 1];
           i += 2;
-        } else if (c === '"') {
-          closed = true;
-          i++;
-          break;
-        } else {
-          v += c;
-          i++;
-        }
+          run = i;
+        } else i++;
       }
-      if (!closed) {
-        throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": unterminated quote`);
-      }
+      v += text.slice(run, i);
+      i++;
     } else {
       const end = text.indexOf(",", i);
       v = (end === -1 ? text.slice(i) : text.slice(i, end)).trim();
-      i = end === -1 ? text.length : end;
+      i = end === -1 ? n : end;
     }
-    if (params.has(name)) {
-      throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": "${name}" repeated`);
-    }
+    if (params.has(name)) throw fail(`"${name}" repeated`);
     params.set(name, v);
   }
   return { scheme, params };
+}
+
+const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+
+/** Whitespace or the comma between auth-params. */
+function isSeparator(c: number): boolean {
+  return c === 0x2c || c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }

@@ -17,6 +17,7 @@ const MAC_BYTES = 16;
 export class NonceService {
   readonly #secret: Uint8Array;
   readonly #ttlMs: number;
+  readonly #opaques = new Map<string, string>();
 
   constructor(secret: Uint8Array, ttlMs: number) {
     if (secret.length < 16) throw new Error("Nonce secret must be at least 16 bytes");
@@ -47,9 +48,19 @@ export class NonceService {
       : { kind: "valid", issuedAtMs };
   }
 
-  /** A fixed opaque value for the realm (RFC 7616 §3.3: returned unchanged by the client). */
+  /**
+   * A fixed opaque value for the realm (RFC 7616 §3.3: returned unchanged by the client). Every
+   * challenge and answer needs it, so it is computed once per realm (a few: the served domains).
+   */
   opaque(realm: string): string {
-    return createHmac("sha256", this.#secret).update(`opaque:${realm}`).digest("hex").slice(0, 32);
+    let value = this.#opaques.get(realm);
+    if (value === undefined) {
+      value = createHmac("sha256", this.#secret).update(`opaque:${realm}`).digest("hex")
+        .slice(0, 32);
+      if (this.#opaques.size >= 64) this.#opaques.clear();
+      this.#opaques.set(realm, value);
+    }
+    return value;
   }
 
   #mac(body: Uint8Array, realm: string): Uint8Array {

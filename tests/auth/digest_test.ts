@@ -85,6 +85,13 @@ describe("parseCredentials()", () => {
     assert.equal(c.params.get("nc"), "00000001");
   });
 
+  it("reads empty quoted values and quoted-pairs at either end", () => {
+    const c = parseCredentials('Digest opaque="", cnonce="\\\\x\\"",uri="sip:a"');
+    assert.equal(c.params.get("opaque"), "");
+    assert.equal(c.params.get("cnonce"), '\\x"');
+    assert.equal(c.params.get("uri"), "sip:a");
+  });
+
   for (
     const bad of ["Digest", 'Digest username="bob', "Digest username", 'Digest a="1", a="2"']
   ) {
