@@ -161,7 +161,7 @@ export class SipServer {
     let topVia: Via;
     let key: string;
     try {
-      const via = parseViaList(request.headers)[0];
+      const via = request.topVia ?? parseViaList(request.headers)[0];
       if (via === undefined) throw new SipParseError("Missing Via header");
       topVia = via;
       key = transactionKey(request, topVia);
@@ -267,6 +267,7 @@ export class SipServer {
       reason: answer.reason,
       headers: answer.headers,
       source: route.remote,
+      topVia: route.topVia ?? undefined,
       server: this.#o.serverHeader,
     });
     const bytes = formatMessage(response);

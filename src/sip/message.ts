@@ -1,5 +1,6 @@
 // SIP message types shared by every layer: requests, responses and their header fields.
 import type { SipHeaders } from "./sip_headers.ts";
+import type { Via } from "./via.ts";
 
 /** A parsed SIP request (RFC 3261 §7.1). Header values are kept as text; typed parsers read them. */
 export interface SipRequest {
@@ -11,6 +12,11 @@ export interface SipRequest {
   headers: SipHeaders;
   /** Body bytes, exactly Content-Length long (RFC 3261 §18.3). */
   body: Uint8Array;
+  /**
+   * The first Via element as `parseMessage` read it while checking every Via, so later layers do
+   * not parse it again. Read-only by contract; absent on requests built by hand.
+   */
+  topVia?: Via;
 }
 
 /** A parsed or built SIP response (RFC 3261 §7.2). */

@@ -7,6 +7,7 @@ import { type SipHeaderField, SipHeaders } from "./sip_headers.ts";
 import { type RecoveredRequest, SipParseError } from "./sip_parse_error.ts";
 import { parseSipUri } from "./sip_uri.ts";
 import { parseViaList } from "./via.ts";
+import type { Via } from "./via.ts";
 
 /** Bounds on what one message may hold; exceeding any of them fails the parse. */
 export interface ParseLimits {
@@ -205,6 +206,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
     throw fail(bad("Missing Via header (RFC 3261 §8.1.1.7)", "Missing Via header"));
   }
 
+  let topVia: Via | undefined;
   try {
     const callId = headers.get("Call-ID")!;
     if (callId === "" || WHITESPACE.test(callId)) {
@@ -239,7 +241,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
         throw bad(`Cannot parse ${name} header: ${e.message}`, `Invalid ${name} header`);
       }
     }
-    parseViaList(headers);
+    topVia = parseViaList(headers)[0];
   } catch (e) {
     if (e instanceof SipParseError) throw fail(e);
     throw e;
@@ -276,6 +278,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
       requestUri: startLine.requestUri,
       headers,
       body,
+      topVia,
     };
   }
   return { type: "response", status: startLine.status, reason: startLine.reason, headers, body };

@@ -16,6 +16,8 @@ export interface ResponseOptions {
   headers?: Array<[string, string]>;
   /** Where the request came from: adds `received`/`rport` to the top Via (§18.2.1, RFC 3581). */
   source?: { address: string; port: number };
+  /** The request's top Via element already parsed (`SipRequest.topVia`); not modified. */
+  topVia?: Via;
   /** Value of a `Server` header field (RFC 3261 §20.35), added when given. */
   server?: string;
 }
@@ -53,7 +55,10 @@ export function buildResponse(
   const vias = from.getAll("Via");
   for (let k = 0; k < vias.length; k++) {
     const value = vias[k]!;
-    headers.append("Via", k === 0 && options.source ? stampTopVia(value, options.source) : value);
+    headers.append(
+      "Via",
+      k === 0 && options.source ? stampTopVia(value, options.source, options.topVia) : value,
+    );
   }
   for (const value of from.getAll("From")) headers.append("From", value);
   const toValues = from.getAll("To");
@@ -134,13 +139,17 @@ function plainAddress(address: string): string {
  * Adds `received` (RFC 3261 §18.2.1) and fills an empty `rport` (RFC 3581 §4) in the first element
  * of a Via field value; returns the value unchanged when it does not parse or needs nothing.
  */
-function stampTopVia(value: string, source: { address: string; port: number }): string {
+function stampTopVia(
+  value: string,
+  source: { address: string; port: number },
+  parsed: Via | undefined,
+): string {
   const elements = splitHeaderList(value);
   const top = elements[0];
   if (top === undefined) return value;
   let via: Via;
   try {
-    via = parseVia(top);
+    via = parsed === undefined ? parseVia(top) : { ...parsed }; // a copy: fields change below
   } catch {
     return value; // A recovered request may carry a bad Via: copy it as text.
   }

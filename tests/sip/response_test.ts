@@ -25,6 +25,31 @@ const SOURCE = { address: "203.0.113.9", port: 61000 };
 const decoder = new TextDecoder();
 
 describe("buildResponse()", () => {
+  it("stamps the top Via from the parser's parsed element (topVia) without changing it", () => {
+    const req = request([
+      "REGISTER sip:example.com SIP/2.0",
+      "Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKa;rport, SIP/2.0/UDP p;branch=z9hG4bKp",
+      "From: <sip:sam@example.com>;tag=s1",
+      "To: <sip:sam@example.com>",
+      "Call-ID: top@192.0.2.20",
+      "CSeq: 1 REGISTER",
+      "Content-Length: 0",
+    ]);
+    assert.deepEqual(req.topVia, parseVia("SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKa;rport"));
+    const before = structuredClone(req.topVia);
+    const stamped = buildResponse(req, 200, { source: SOURCE, topVia: req.topVia });
+    const plain: SipRequest = { ...req };
+    delete plain.topVia; // as a request built by hand: the Via is parsed from its text
+    const unparsed = buildResponse(plain, 200, { source: SOURCE });
+    assert.equal(
+      stamped.headers.get("Via"),
+      "SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bKa;rport=61000;received=203.0.113.9, " +
+        "SIP/2.0/UDP p;branch=z9hG4bKp",
+    );
+    assert.equal(unparsed.headers.get("Via"), stamped.headers.get("Via"));
+    assert.deepEqual(req.topVia, before);
+  });
+
   it("buildResponse() copies Via, From, To, Call-ID, CSeq in order and ends with Content-Length", () => {
     const req = request([
       "REGISTER sip:example.com SIP/2.0",
