@@ -171,7 +171,7 @@ export class SqliteBindingStore implements BindingStore {
     this.#release = db.prepare("RELEASE operation");
     this.#rollbackToSavepoint = db.prepare("ROLLBACK TO operation");
     // No ORDER BY: sorting in SQL costs a temporary B-tree per call (~5 µs, most of this
-    // statement); `bindingsByAge` sorts the few rows of one AoR in JS instead.
+    // statement); `#readAor` sorts the few rows of one AoR in JS instead.
     this.#selectAor = db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings WHERE aor = ?`);
     this.#selectAll = db.prepare(
       `SELECT ${BINDING_COLUMNS} FROM bindings ORDER BY aor, registered_at_ms, id`,
@@ -245,9 +245,10 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   /**
-   * Writes every deferred refresh now and prunes the event histories grown past `historyPerAor`,
-   * in one queued operation (the timer does this within `deferredWriteMs`; `close()` does it
-   * too). A refresh whose binding is gone is dropped.
+   * Writes every deferred refresh now and prunes the event histories grown past `historyPerAor`
+   * (the timer does this within `deferredWriteMs`; `close()` does it too), WRITE_BEHIND_CHUNK
+   * of each per queued operation. Resolves once all of them committed. A refresh whose binding
+   * is gone is dropped.
    */
   async flushDeferred(): Promise<void> {
     if (this.#deferTimer !== undefined) {
