@@ -36,7 +36,10 @@ const src = join(args.root, "src");
 const { openDataDirectory } = await import(join(src, "store/open_database.ts"));
 const { SqliteBindingStore } = await import(join(src, "store/sqlite_binding_store.ts"));
 const { SqliteUserStore } = await import(join(src, "store/sqlite_user_store.ts"));
-const { Registrar } = await import(join(src, "registrar/registrar.ts"));
+const { DEFAULT_REGISTRAR_OPTIONS, Registrar } = await import(
+  join(src, "registrar/registrar.ts")
+);
+const { DEFAULT_SERVE_CONFIG } = await import(join(src, "server/serve_config.ts"));
 const { ServerTransactions, TIMER_J_MS } = await import(
   join(src, "transaction/server_transactions.ts")
 );
@@ -71,24 +74,24 @@ if (args.auth) {
   authenticator = new DigestAuthenticator({
     users: userStore,
     algorithms: ["MD5"],
-    nonces: new NonceService(randomBytes(32), 300_000),
-    nonceCounts: new NonceCounts(200_000, 300_000),
+    nonces: new NonceService(randomBytes(32), DEFAULT_SERVE_CONFIG.nonceTtlSeconds * 1000),
+    nonceCounts: new NonceCounts(200_000, DEFAULT_SERVE_CONFIG.nonceTtlSeconds * 1000),
     bans: new BanTracker(),
     logger: silentLogger,
   });
 }
-const registrar = new Registrar(store, {
-  domains: [REALM],
-  minExpiresSeconds: 60,
-  defaultExpiresSeconds: 3600,
-  maxExpiresSeconds: 7200,
-  maxContacts: 10,
-  maxContactsPolicy: "evict-oldest",
-  retryAfterSeconds: 60,
-}, authenticator);
+// serve's defaults, so the figure follows them.
+const registrar = new Registrar(
+  store,
+  { ...DEFAULT_REGISTRAR_OPTIONS, domains: [REALM] },
+  authenticator,
+);
 const server = new SipServer({
   registrar,
-  transactions: new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 30_000 }),
+  transactions: new ServerTransactions({
+    timerJMs: TIMER_J_MS,
+    maxTransactions: DEFAULT_SERVE_CONFIG.maxTransactions,
+  }),
   clock: { nowMs: () => Date.now() },
   logger: silentLogger,
   serverHeader: "registrar/bench",
