@@ -143,6 +143,7 @@ export class SqliteBindingStore implements BindingStore {
   readonly #refreshBinding: StatementSync;
   readonly #insertEvent: StatementSync;
   readonly #pruneEvents: StatementSync;
+  readonly #selectOverHistory: StatementSync;
   readonly #selectEvents: StatementSync;
   readonly #selectAorEvents: StatementSync;
 
@@ -204,6 +205,12 @@ export class SqliteBindingStore implements BindingStore {
     this.#pruneEvents = db.prepare(
       "DELETE FROM events WHERE aor = ?1 AND seq <= " +
         "(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    );
+    // Which of a JSON array of AoRs hold more than ?2 events: one statement for a whole chunk
+    // (~0.3 µs per AoR) instead of a prune per AoR (~3 µs), most of which delete nothing.
+    this.#selectOverHistory = db.prepare(
+      "SELECT j.value AS aor FROM json_each(?1) AS j WHERE EXISTS " +
+        "(SELECT 1 FROM events WHERE aor = j.value ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
     );
     this.#selectEvents = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
@@ -532,7 +539,7 @@ export class SqliteBindingStore implements BindingStore {
         this.stats.deferredDropped++;
       }
     }
-    for (const aor of aors) this.#pruneEvents.run(aor, this.#historyPerAor);
+    this.#pruneEventsOf(aors);
     return pending;
   }
 
@@ -595,7 +602,7 @@ export class SqliteBindingStore implements BindingStore {
 
   /**
    * Inserts events. Their AoRs' histories are pruned to `historyPerAor` later, with the deferred
-   * writes (the prune is a third of a REGISTER's statement time); at once if nothing is deferred.
+   * writes, a chunk of AoRs per statement (see `#pruneEventsOf`); at once if nothing is deferred.
    */
   #insertEvents(events: readonly BindingEvent[]): void {
     if (events.length === 0) return;
@@ -609,9 +616,19 @@ export class SqliteBindingStore implements BindingStore {
 
   #pruneHistories(): void {
     if (this.#pruneDue.size === 0) return;
-    const due = this.#pruneDue;
+    const due = [...this.#pruneDue];
     this.#pruneDue = new Set();
-    for (const aor of due) this.#pruneEvents.run(aor, this.#historyPerAor);
+    this.#pruneEventsOf(due);
+  }
+
+  /** Prunes the histories of `aors` that hold more than `historyPerAor` events. */
+  #pruneEventsOf(aors: readonly string[]): void {
+    for (let i = 0; i < aors.length; i += WRITE_BEHIND_CHUNK) {
+      const chunk = JSON.stringify(aors.slice(i, i + WRITE_BEHIND_CHUNK));
+      for (const row of this.#selectOverHistory.all(chunk, this.#historyPerAor)) {
+        this.#pruneEvents.run(String((row as Row).aor), this.#historyPerAor);
+      }
+    }
   }
 
   #checkOpen(action: "read" | "write"): void {

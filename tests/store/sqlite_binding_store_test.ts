@@ -538,6 +538,24 @@ describe("SqliteBindingStore (expiry and history)", () => {
     store.close();
   });
 
+  it("the history prune covers more AoRs than one chunk, and AoRs JSON must escape", async () => {
+    const store = openBindingStore(":memory:", { historyPerAor: 1 });
+    const aors = Array.from({ length: 300 }, (_, i) => `sip:user${i}@example.com`);
+    aors.push('sip:"odd\\one"@example.com', "sip:zoë@example.com");
+    await store.recordEvents(
+      aors.flatMap((aor) => [makeEvent({ aor, detail: "old" }), makeEvent({ aor, detail: "new" })]),
+    );
+    await store.recordEvents([makeEvent({ aor: "sip:quiet@example.com", detail: "only" })]);
+    await store.flushDeferred();
+    for (const aor of aors) {
+      assert.deepEqual(store.events({ aor }).map((e) => e.detail), ["new"], aor);
+    }
+    assert.deepEqual(store.events({ aor: "sip:quiet@example.com" }).map((e) => e.detail), [
+      "only",
+    ]);
+    store.close();
+  });
+
   it("historyPerAor 0 keeps no events", async () => {
     const store = openBindingStore(":memory:", { historyPerAor: 0 });
     await store.update(ALICE, () => putChange(null, makeBinding()));
