@@ -30,7 +30,7 @@ export function claimedUsername(request: SipRequest): string | null {
     }
   }
   try {
-    return parseSipUri(parseNameAddr(request.headers.get("To") ?? "").uri).user;
+    return parseSipUri((request.to ?? parseNameAddr(request.headers.get("To") ?? "")).uri).user;
   } catch {
     return null;
   }

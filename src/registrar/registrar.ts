@@ -146,7 +146,7 @@ export class Registrar {
     let aor: string | null = null;
     try {
       // Step 1: the Request-URI names the domain whose bindings are to be changed.
-      const requestUri = parseSipUri(request.requestUri);
+      const requestUri = request.uri ?? parseSipUri(request.requestUri);
       if (!this.#serves(requestUri.host)) return reply("domainNotServed", null);
 
       // Step 2: Require with option tags we do not implement gets 420 listing them.
@@ -211,7 +211,7 @@ export class Registrar {
   }
 
   #toUri(request: SipRequest): SipUri {
-    const to = parseNameAddr(request.headers.get("To") ?? "");
+    const to = request.to ?? parseNameAddr(request.headers.get("To") ?? "");
     try {
       return parseSipUri(to.uri);
     } catch (error) {

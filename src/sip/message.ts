@@ -1,5 +1,7 @@
 // SIP message types shared by every layer: requests, responses and their header fields.
+import type { NameAddr } from "./name_addr.ts";
 import type { SipHeaders } from "./sip_headers.ts";
+import type { SipUri } from "./sip_uri.ts";
 import type { Via } from "./via.ts";
 
 /** A parsed SIP request (RFC 3261 §7.1). Header values are kept as text; typed parsers read them. */
@@ -17,6 +19,13 @@ export interface SipRequest {
    * not parse it again. Read-only by contract; absent on requests built by hand.
    */
   topVia?: Via;
+  /**
+   * The Request-URI, To and From as `parseMessage` parsed them to check them (§8.1.1), kept for
+   * the same reason as `topVia`: read-only by contract, absent on requests built by hand.
+   */
+  uri?: SipUri;
+  to?: NameAddr;
+  from?: NameAddr;
 }
 
 /** A parsed or built SIP response (RFC 3261 §7.2). */

@@ -2,10 +2,10 @@
 import { isToken, isWsp, parseDigits, quote } from "./_grammar.ts";
 import { parseCSeq } from "./header_values.ts";
 import type { SipMessage } from "./message.ts";
-import { parseNameAddr } from "./name_addr.ts";
+import { type NameAddr, parseNameAddr } from "./name_addr.ts";
 import { type SipHeaderField, SipHeaders } from "./sip_headers.ts";
 import { type RecoveredRequest, SipParseError } from "./sip_parse_error.ts";
-import { parseSipUri } from "./sip_uri.ts";
+import { parseSipUri, type SipUri } from "./sip_uri.ts";
 import { parseViaList } from "./via.ts";
 import type { Via } from "./via.ts";
 
@@ -207,6 +207,9 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
   }
 
   let topVia: Via | undefined;
+  let uri: SipUri | undefined;
+  let to: NameAddr | undefined;
+  let from: NameAddr | undefined;
   try {
     const callId = headers.get("Call-ID")!;
     if (callId === "" || WHITESPACE.test(callId)) {
@@ -224,7 +227,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
         );
       }
       // RFC 3261 §8.2.2.1: a scheme we do not understand is answered 416.
-      const uri = parseSipUri(startLine.requestUri);
+      uri = parseSipUri(startLine.requestUri);
       // RFC 3261 §19.1.1 table 1: headers are not allowed in a Request-URI.
       if (uri.headers.size > 0) {
         throw bad(
@@ -233,14 +236,8 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
         );
       }
     }
-    for (const name of ["To", "From"]) {
-      try {
-        parseNameAddr(headers.get(name)!);
-      } catch (e) {
-        if (!(e instanceof SipParseError)) throw e;
-        throw bad(`Cannot parse ${name} header: ${e.message}`, `Invalid ${name} header`);
-      }
-    }
+    to = parseAddressHeader(headers, "To");
+    from = parseAddressHeader(headers, "From");
     topVia = parseViaList(headers)[0];
   } catch (e) {
     if (e instanceof SipParseError) throw fail(e);
@@ -279,9 +276,21 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
       headers,
       body,
       topVia,
+      uri,
+      to,
+      from,
     };
   }
   return { type: "response", status: startLine.status, reason: startLine.reason, headers, body };
+}
+
+function parseAddressHeader(headers: SipHeaders, name: "To" | "From"): NameAddr {
+  try {
+    return parseNameAddr(headers.get(name)!);
+  } catch (e) {
+    if (!(e instanceof SipParseError)) throw e;
+    throw bad(`Cannot parse ${name} header: ${e.message}`, `Invalid ${name} header`);
+  }
 }
 
 /**

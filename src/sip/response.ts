@@ -1,6 +1,6 @@
 // Responses: build one from a request (RFC 3261 §8.2.6), serialize messages, pick where to send.
 import type { SipMessage, SipResponse } from "./message.ts";
-import { tagOf } from "./name_addr.ts";
+import { type NameAddr, tagOf } from "./name_addr.ts";
 import { canonicalHeaderName, SipHeaders, splitHeaderList } from "./sip_headers.ts";
 import type { SipParseError } from "./sip_parse_error.ts";
 import { reasonPhrase } from "./status.ts";
@@ -27,6 +27,9 @@ export interface RequestLike {
   requestUri: string;
   method: string;
   headers: SipHeaders;
+  /** To and From as the parser read them (see SipRequest); read from `headers` when absent. */
+  to?: NameAddr;
+  from?: NameAddr;
 }
 
 /**
@@ -65,8 +68,11 @@ export function buildResponse(
   for (let k = 0; k < toValues.length; k++) {
     let value = toValues[k]!;
     // RFC 3261 §8.2.6.2: add a To tag unless the request had one (not on 100 Trying).
-    if (k === 0 && status > 100 && tagOf(value) === null) {
-      value += `;tag=${options.toTag ?? defaultToTag(from)}`;
+    if (k === 0 && status > 100 && toTagOf(request, value) === null) {
+      const fromTag = request.from === undefined
+        ? undefined
+        : request.from.params.get("tag") ?? null;
+      value += `;tag=${options.toTag ?? defaultToTag(from, fromTag)}`;
     }
     headers.append("To", value);
   }
@@ -109,14 +115,20 @@ export function buildErrorResponse(
   return buildResponse(request, error.status, { ...options, reason: error.reasonPhrase });
 }
 
+/** The tag of the request's (only) To value, from the parsed To when the parser left one. */
+function toTagOf(request: RequestLike, value: string): string | null {
+  return request.to === undefined ? tagOf(value) : request.to.params.get("tag") ?? null;
+}
+
 /**
  * A To tag derived from Call-ID, From tag and CSeq, so that a rebuilt response is identical
  * (16 hex digits). Callers that need unguessable tags (§19.3) pass `toTag` instead.
  */
-export function defaultToTag(headers: SipHeaders): string {
-  const key = `${headers.get("Call-ID") ?? ""}\n${tagOf(headers.get("From") ?? "") ?? ""}\n${
-    headers.get("CSeq") ?? ""
-  }`;
+export function defaultToTag(
+  headers: SipHeaders,
+  fromTag: string | null = tagOf(headers.get("From") ?? ""),
+): string {
+  const key = `${headers.get("Call-ID") ?? ""}\n${fromTag ?? ""}\n${headers.get("CSeq") ?? ""}`;
   // 53-bit style mix of two 32-bit multiplicative hashes (deterministic, not cryptographic).
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;

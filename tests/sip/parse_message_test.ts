@@ -24,6 +24,16 @@ describe("parseMessage()", () => {
     assert.equal(req.body.length, 0);
   });
 
+  it("parseMessage() keeps the Request-URI, To and From it parsed to check them", () => {
+    const req = parseRequest(rawMessage([...REGISTER_LINES]));
+    assert.equal(req.uri?.host, "example.com");
+    assert.equal(req.uri?.scheme, "sip");
+    assert.equal(req.to?.uri, "sip:sam@example.com");
+    assert.equal(req.to?.params.has("tag"), false);
+    assert.equal(req.from?.uri, "sip:sam@example.com");
+    assert.ok(req.from?.params.get("tag"));
+  });
+
   it("DEFAULT_PARSE_LIMITS are 16384 bytes, 128 headers, 4096-byte lines", () => {
     assert.deepEqual({ ...DEFAULT_PARSE_LIMITS }, {
       maxMessageBytes: 16384,

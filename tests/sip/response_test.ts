@@ -25,6 +25,22 @@ const SOURCE = { address: "203.0.113.9", port: 61000 };
 const decoder = new TextDecoder();
 
 describe("buildResponse()", () => {
+  it("reads the To and From tags from the parser's To and From, as from the header text", () => {
+    for (const toLine of ["To: <sip:sam@example.com>", "To: <sip:sam@example.com>;TAG=t9"]) {
+      const req = request(registerWith("To:", toLine));
+      assert.ok(req.to !== undefined && req.from !== undefined);
+      const plain: SipRequest = { ...req };
+      delete plain.to; // as a request built by hand: To and From are read from their text
+      delete plain.from;
+      assert.equal(
+        buildResponse(req, 200).headers.get("To"),
+        buildResponse(plain, 200).headers.get("To"),
+      );
+    }
+    const tagged = request(registerWith("To:", "To: <sip:sam@example.com>;TAG=t9"));
+    assert.equal(buildResponse(tagged, 200).headers.get("To"), "<sip:sam@example.com>;TAG=t9");
+  });
+
   it("stamps the top Via from the parser's parsed element (topVia) without changing it", () => {
     const req = request([
       "REGISTER sip:example.com SIP/2.0",
