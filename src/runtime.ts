@@ -75,6 +75,14 @@ function onReload(handler: () => void): () => void {
 }
 
 /** The CLI context of the real process. */
+/** Bun's synchronous full collection; Deno offers none to programs (V8 collects when idle). */
+function collectGarbageOf(
+  g: { Bun?: { gc?: (force: boolean) => void } },
+): (() => void) | undefined {
+  const gc = g.Bun?.gc;
+  return gc === undefined ? undefined : () => gc(true);
+}
+
 export function processContext(): CliContext {
   return {
     env: { ...process.env },
@@ -88,6 +96,7 @@ export function processContext(): CliContext {
     promptPassword,
     waitForShutdown,
     onReload,
+    collectGarbage: collectGarbageOf(globalThis as { Bun?: { gc?: (force: boolean) => void } }),
   };
 }
 

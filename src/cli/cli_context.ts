@@ -21,6 +21,8 @@ export interface CliContext {
   waitForShutdown: () => Promise<string>;
   /** Calls `handler` at every SIGHUP until the returned function is called (`serve` reload). */
   onReload?: (handler: () => void) => () => void;
+  /** A full garbage collection now, where the runtime offers one (Bun); `serve` after a burst. */
+  collectGarbage?: () => void;
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */

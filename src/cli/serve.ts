@@ -270,7 +270,12 @@ export async function runServe(
   const stopped = context.waitForShutdown();
   let running;
   try {
-    running = await startServer(config, { clock: context.clock, logger, pid: context.pid });
+    running = await startServer(config, {
+      clock: context.clock,
+      logger,
+      pid: context.pid,
+      collectGarbage: context.collectGarbage,
+    });
   } catch (error) {
     throw new CliError((error as Error).message);
   }

@@ -22,6 +22,7 @@ import { SqliteUserStore } from "../store/sqlite_user_store.ts";
 import { ServerTransactions, TIMER_J_MS } from "../transaction/server_transactions.ts";
 import { formatAddress, openUdpTransport } from "../transport/udp_transport.ts";
 import type { DatagramTransport } from "../transport/udp_transport.ts";
+import { AfterBurst } from "./burst_memory.ts";
 import type { ServeConfig } from "./serve_config.ts";
 import { SipServer } from "./sip_server.ts";
 
@@ -104,7 +105,15 @@ function rateLimitOf(config: ServeConfig): RateLimit {
  */
 export async function startServer(
   config: ServeConfig,
-  deps: { clock: Clock; logger: Logger; pid?: number },
+  deps: {
+    clock: Clock;
+    logger: Logger;
+    pid?: number;
+    /** Called once a burst of requests is over (see AfterBurst), to give its garbage back. */
+    collectGarbage?: () => void;
+    /** When a burst is over; default `new AfterBurst()` (tests pass a smaller one). */
+    afterBurst?: AfterBurst;
+  },
 ): Promise<RunningServer> {
   const { clock, logger } = deps;
   const startedAtMs = clock.nowMs();
@@ -203,6 +212,7 @@ export async function startServer(
         registersPerSecond: Math.round(perSecond * 10) / 10,
       });
     };
+    const afterBurst = deps.afterBurst ?? new AfterBurst();
     let sweeping = false;
     const sweep = async () => {
       if (sweeping) return;
@@ -212,6 +222,11 @@ export async function startServer(
         for (const b of gone) logger.info("binding expired", { aor: b.aor, id: b.id });
         const nowMs = clock.nowMs();
         transactions.sweep(nowMs);
+        if (afterBurst.observe(transactions.size) && deps.collectGarbage !== undefined) {
+          const t0 = clock.nowMs();
+          deps.collectGarbage();
+          logger.debug("burst over: garbage collected", { ms: clock.nowMs() - t0 });
+        }
         if (bans !== null) {
           purgeBans(db, nowMs);
           bans.load(loadBans(db, nowMs), nowMs); // picks up `registrar unban`
