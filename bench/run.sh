@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: sipp load against ours and the Kamailio reference; raw figures in bench/results/.
 #
-#   bench/run.sh [rate|latency|memory|restart|disk|idle|all ...]     (default: all)
+#   bench/run.sh [rate|latency|steady|memory|restart|disk|idle|all ...]     (default: all)
 #
 # Systems, run alternately within every round: ours (dist/registrar-linux-x64, SQLite,
 # synchronous=FULL), kam-mem (Kamailio usrloc in memory), kam-sql (usrloc written through to
@@ -13,6 +13,8 @@
 #   LADDER              REGISTER/s steps of the rate search ["1000 1500 2000 3000 4000 5000 6000
 #                       7000 8000 10000 12000 14000 16000 18000 20000 24000"]
 #   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
+#   STEADY_RATE [4000]  rate of the steady phase: CPU per REGISTER of a warmed-up server
+#                       (STEADY_WARM_SECONDS [5] of load first, then STEADY_SECONDS [15] measured)
 #   USERS [200000]      distinct users in the injection file (10 s at 20,000/s never wraps)
 #   IDLE_SECONDS [60]   idle CPU window
 #   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
@@ -29,6 +31,9 @@ AUTHS=${AUTHS:-"noauth auth"}
 STEP_SECONDS=${STEP_SECONDS:-10}
 LADDER=${LADDER:-"1000 1500 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 18000 20000 24000"}
 LAT_RATE=${LAT_RATE:-2000}
+STEADY_RATE=${STEADY_RATE:-4000}
+STEADY_WARM_SECONDS=${STEADY_WARM_SECONDS:-5}
+STEADY_SECONDS=${STEADY_SECONDS:-15}
 USERS=${USERS:-200000}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$root/dist/registrar-linux-x64}
@@ -191,7 +196,8 @@ stop_server() {
 }
 
 # ---------------------------------------------------------------- data
-users_csv() { echo "$WORK/users-$USERS.csv"; }
+# The injection file sipp reads; SIPP_USERS names another (the steady phase's second half).
+users_csv() { echo "${SIPP_USERS:-$WORK/users-$USERS.csv}"; }
 
 prepare_users() {
   mkdir -p "$WORK"
@@ -199,6 +205,10 @@ prepare_users() {
   csv=$(users_csv)
   if [[ ! -s $csv ]]; then
     bash "$root/tests/interop/make_users.sh" "$USERS" 127.0.0.1 "$csv" 2>/dev/null
+  fi
+  # The steady phase warms up on the first half of the users and measures on the second.
+  if [[ ! -s $WORK/users-second-half.csv ]]; then
+    awk -v half=$((USERS / 2)) 'NR == 1 || NR > half + 1' "$csv" >"$WORK/users-second-half.csv"
   fi
   # ours with auth: the same users as digest users of realm 127.0.0.1 (imported once, copied).
   if [[ ! -s $WORK/auth-template/registrar.db ]]; then
@@ -334,6 +344,38 @@ phase_latency() {
           echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$p50\t$p99\t$cpu" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
         done
+      done
+    done
+  done
+}
+
+# Steady: CPU per REGISTER of a server past its start-up. The rate and latency phases start a
+# fresh server for every 10 s step, so their CPU figures include start-up work (for ours, Bun's
+# JIT compiling the code: about 0.5 s of CPU on a background thread). Here each server first
+# takes STEADY_WARM_SECONDS of load, then CPU is counted over a second sipp run of STEADY_SECONDS
+# on other users (new bindings, as in the rate phase). Same rate for every system.
+phase_steady() {
+  local tsv=$OUT/steady.tsv
+  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
+  local round auth sys rate
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for auth in $AUTHS; do
+      rate=$STEADY_RATE
+      [[ $auth == auth ]] && rate=$((STEADY_RATE / 2))
+      for sys in $SYSTEMS; do
+        local dir
+        dir=$(fresh_dir "$sys" "$auth")
+        start_server "$sys" "$auth" "$dir"
+        local c0 c1 created succ fail retrans elapsed p50 p99 cpu
+        run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_WARM_SECONDS" >/dev/null
+        c0=$(cpu_ticks)
+        read -r created succ fail retrans elapsed p50 p99 < <(SIPP_USERS=$WORK/users-second-half.csv \
+          run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
+        c1=$(cpu_ticks)
+        stop_server
+        cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+        echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu" >>"$tsv"
+        log "steady round $round $sys $auth $rate/s: cpu $cpu us/REGISTER, p99 $p99 ms, failed $fail"
       done
     done
   done
@@ -486,13 +528,13 @@ summarize() {
 main() {
   local phases=("$@")
   ((${#phases[@]} == 0)) && phases=(all)
-  [[ ${phases[0]} == all ]] && phases=(memory restart disk idle rate latency)
+  [[ ${phases[0]} == all ]] && phases=(memory restart disk idle rate latency steady)
   local p
   for p in "${phases[@]}"; do
     case $p in
-      rate | latency | memory | restart | disk | idle) ;;
-      -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown phase \"$p\" (expected rate, latency, memory, restart, disk, idle or all)" ;;
+      rate | latency | steady | memory | restart | disk | idle) ;;
+      -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown phase \"$p\" (expected rate, latency, steady, memory, restart, disk, idle or all)" ;;
     esac
   done
   check_prerequisites

@@ -159,6 +159,54 @@ if (lat) {
   out.push("");
 }
 
+const steady = readTsv("steady.tsv");
+if (steady) {
+  out.push("## CPU per REGISTER of a warmed-up server (steady phase, medians of rounds)\n");
+  const rows = [];
+  for (const auth of auths(steady)) {
+    for (const s of systems(steady)) {
+      const sel = steady.filter((x) => x.auth === auth && x.system === s);
+      const m = (k) => median(sel.map((x) => Number(x[k])));
+      const perRound = (other) =>
+        median(
+          rounds(sel).map((round) => {
+            const cpuOf = (sys) =>
+              Number(
+                steady.find((x) => x.auth === auth && x.round === round && x.system === sys)
+                  ?.cpu_us_per_register,
+              );
+            return cpuOf(s) / cpuOf(other);
+          }),
+        );
+      rows.push([
+        auth,
+        sel[0]?.rate ?? "",
+        s,
+        fmt(m("cpu_us_per_register"), 1),
+        s === "ours" ? fmt(perRound("kam-mem"), 2) : "",
+        s === "ours" ? fmt(perRound("kam-sql"), 2) : "",
+        fmt(m("p99_ms")),
+        fmt(m("failed")),
+        sel.map((x) => x.cpu_us_per_register).join(" / "),
+      ]);
+    }
+  }
+  out.push(
+    table([
+      "auth",
+      "rate/s",
+      "system",
+      "CPU µs/REGISTER",
+      "ours/kam-mem (per-round median)",
+      "ours/kam-sql",
+      "p99 ms",
+      "failed",
+      "CPU per round",
+    ], rows),
+  );
+  out.push("");
+}
+
 const mem = readTsv("memory.tsv");
 if (mem) {
   out.push("## Memory (all server processes summed)\n");
