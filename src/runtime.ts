@@ -74,15 +74,15 @@ function onReload(handler: () => void): () => void {
   return () => void process.off("SIGHUP", listener);
 }
 
-/** The CLI context of the real process. */
 /** Bun's synchronous full collection; Deno offers none to programs (V8 collects when idle). */
 function collectGarbageOf(
   g: { Bun?: { gc?: (force: boolean) => void } },
 ): (() => void) | undefined {
-  const gc = g.Bun?.gc;
-  return gc === undefined ? undefined : () => gc(true);
+  const bun = g.Bun;
+  return bun?.gc === undefined ? undefined : () => bun.gc!(true);
 }
 
+/** The CLI context of the real process. */
 export function processContext(): CliContext {
   return {
     env: { ...process.env },
