@@ -38,6 +38,17 @@ const out = [];
 const env = path.join(dir, "environment.txt");
 if (fs.existsSync(env)) out.push("```\n" + fs.readFileSync(env, "utf8").trimEnd() + "\n```\n");
 
+/**
+ * Median over rounds of CPU per REGISTER of `sel` (one system's rows, one per round) divided by
+ * `other`'s in the same round, auth mode and rate, found among `all`.
+ */
+const cpuRatioPerRound = (all, sel, other) =>
+  median(sel.map((mine) => {
+    const theirs = all.find((x) =>
+      x.auth === mine.auth && x.rate === mine.rate && x.round === mine.round && x.system === other
+    );
+    return Number(mine.cpu_us_per_register) / Number(theirs?.cpu_us_per_register);
+  }));
 const systems = (rows) => [...new Set(rows.map((r) => r.system))];
 const auths = (rows) => [...new Set(rows.map((r) => r.auth))];
 const rounds = (rows) => [...new Set(rows.map((r) => r.round))];
@@ -115,18 +126,7 @@ if (lat) {
         const sel = lat.filter((x) => x.auth === auth && x.rate === r && x.system === s);
         if (sel.length === 0) continue;
         const m = (k) => median(sel.map((x) => Number(x[k])));
-        const cpuRatio = (other) => {
-          const per = rounds(sel).map((round) => {
-            const mine = Number(sel.find((x) => x.round === round)?.cpu_us_per_register);
-            const theirs = Number(
-              lat.find((x) =>
-                x.auth === auth && x.rate === r && x.round === round && x.system === other
-              )?.cpu_us_per_register,
-            );
-            return mine / theirs;
-          });
-          return s === "ours" ? fmt(median(per), 2) : "";
-        };
+        const cpuRatio = (other) => s === "ours" ? fmt(cpuRatioPerRound(lat, sel, other), 2) : "";
         rows.push([
           auth,
           r,
@@ -167,24 +167,14 @@ if (steady) {
     for (const s of systems(steady)) {
       const sel = steady.filter((x) => x.auth === auth && x.system === s);
       const m = (k) => median(sel.map((x) => Number(x[k])));
-      const perRound = (other) =>
-        median(
-          rounds(sel).map((round) => {
-            const cpuOf = (sys) =>
-              Number(
-                steady.find((x) => x.auth === auth && x.round === round && x.system === sys)
-                  ?.cpu_us_per_register,
-              );
-            return cpuOf(s) / cpuOf(other);
-          }),
-        );
+      const cpuRatio = (other) => s === "ours" ? fmt(cpuRatioPerRound(steady, sel, other), 2) : "";
       rows.push([
         auth,
         sel[0]?.rate ?? "",
         s,
         fmt(m("cpu_us_per_register"), 1),
-        s === "ours" ? fmt(perRound("kam-mem"), 2) : "",
-        s === "ours" ? fmt(perRound("kam-sql"), 2) : "",
+        cpuRatio("kam-mem"),
+        cpuRatio("kam-sql"),
         fmt(m("p99_ms")),
         fmt(m("failed")),
         sel.map((x) => x.cpu_us_per_register).join(" / "),
