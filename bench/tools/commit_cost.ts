@@ -1,0 +1,129 @@
+// commit_cost.ts: CPU per new binding of the location database's write path, by SQLite setting.
+//
+//   bun bench/tools/commit_cost.ts [--bindings N] [--batch N] [--commits N]
+//
+// Builds a location database with the real schema (src/store migrations) holding N bindings and
+// their "registered" events, then times group commits like the server's (BEGIN IMMEDIATE, one
+// SAVEPOINT per REGISTER, the binding upsert and its event, COMMIT) of `batch` new bindings of
+// random AoRs, under each variant below. Prints user and system CPU per commit and per binding
+// (process.cpuUsage). Variants that break durability (synchronous=OFF, no journal) are there to
+// show where the cost is, not as candidates.
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { parseArgs } from "node:util";
+
+const { values: args } = parseArgs({
+  options: {
+    bindings: { type: "string", default: "100000" },
+    batch: { type: "string", default: "15" },
+    commits: { type: "string", default: "1500" },
+  },
+});
+const bindings = Number(args.bindings);
+const batch = Number(args.batch);
+const commits = Number(args.commits);
+
+const root = resolve(import.meta.dirname ?? ".", "../..");
+const { openDatabase } = await import(join(root, "src/store/open_database.ts"));
+
+const COLUMNS = "aor, id, contact, contact_uri, q, call_id, cseq, expires_seconds, " +
+  "expires_at_ms, registered_at_ms, refreshed_at_ms, source_address, source_port, transport, " +
+  "user_agent, path, instance, reg_id";
+const UPSERT = `INSERT INTO bindings (${COLUMNS}) VALUES (${COLUMNS.split(",").map(() => "?")})
+  ON CONFLICT (aor, id) DO UPDATE SET contact = excluded.contact,
+  expires_at_ms = excluded.expires_at_ms`;
+const EVENT = "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+const dir = mkdtempSync(join(tmpdir(), "registrar-commit-cost-"));
+const template = join(dir, "template.db");
+let next = 0;
+/** Writes one new binding of a pseudo-random AoR and its event. */
+function register(upsert: StatementSync, event: StatementSync): void {
+  const n = next++;
+  const aor = `sip:user${(n * 7919) % 10_000_019}@127.0.0.1`;
+  const now = Date.now();
+  const contact = `<sip:user${n}@127.0.0.1:5192;transport=UDP>`;
+  upsert.run(
+    aor,
+    `b${n.toString(16)}`,
+    contact,
+    contact.slice(1, -1),
+    null,
+    `call-${n}`,
+    1,
+    3600,
+    now + 3_600_000,
+    now,
+    now,
+    "127.0.0.1",
+    5192,
+    "udp",
+    "SIPp/3.6",
+    null,
+    null,
+    null,
+  );
+  event.run(now, aor, "registered", `b${n.toString(16)}`, contact, "127.0.0.1:5192", null);
+}
+
+{
+  const db = openDatabase(template);
+  const upsert = db.prepare(UPSERT);
+  const event = db.prepare(EVENT);
+  db.exec("BEGIN");
+  for (let i = 0; i < bindings; i++) register(upsert, event);
+  db.exec("COMMIT");
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+
+const variants: Array<[string, string[]]> = [
+  ["as served (WAL, synchronous=FULL)", []],
+  ["wal_autocheckpoint=10000", ["PRAGMA wal_autocheckpoint = 10000"]],
+  ["without the events (aor, seq) index", ["DROP INDEX events_aor_seq"]],
+  ["synchronous=OFF (not durable)", ["PRAGMA synchronous = OFF"]],
+  ["no journal, synchronous=OFF (not durable)", [
+    "PRAGMA journal_mode = DELETE",
+    "PRAGMA journal_mode = MEMORY",
+    "PRAGMA synchronous = OFF",
+  ]],
+];
+for (const [name, pragmas] of variants) {
+  const path = join(dir, "run.db");
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+  copyFileSync(template, path);
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  for (const pragma of pragmas) db.exec(pragma);
+  const upsert = db.prepare(UPSERT);
+  const event = db.prepare(EVENT);
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const savepoint = db.prepare("SAVEPOINT operation");
+  const release = db.prepare("RELEASE operation");
+  const groupCommit = () => {
+    begin.run();
+    for (let i = 0; i < batch; i++) {
+      savepoint.run();
+      register(upsert, event);
+      release.run();
+    }
+    commit.run();
+  };
+  for (let i = 0; i < 200; i++) groupCommit(); // warm the page cache and the JIT
+  const before = process.cpuUsage();
+  for (let i = 0; i < commits; i++) groupCommit();
+  const cpu = process.cpuUsage(before);
+  db.close();
+  console.log(
+    `${name.padEnd(42)} user ${(cpu.user / commits).toFixed(1).padStart(6)} sys ` +
+      `${(cpu.system / commits).toFixed(1).padStart(6)} µs/commit; ` +
+      `${((cpu.user + cpu.system) / commits / batch).toFixed(1)} µs/binding`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`(${bindings} bindings stored, ${batch} new bindings per commit, ${commits} commits)`);
