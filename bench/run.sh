@@ -294,7 +294,7 @@ phase_rate() {
           stop_server
           local achieved cpu pass
           achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
-          cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+          cpu=$(cpu_per_register $((c1 - c0)) "$succ")
           pass=$(awk -v a="$achieved" -v r="$rate" -v f="$fail" -v c="$created" -v p="$p99" \
             -v maxp="$MAX_P99_MS" -v maxf="$MAX_FAIL_RATIO" 'BEGIN {
               ok = a >= 0.97 * r && c > 0 && f / c < maxf && p != "NA" && p + 0 < maxp
@@ -340,7 +340,7 @@ phase_latency() {
           read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
           c1=$(cpu_ticks)
           stop_server
-          cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+          cpu=$(cpu_per_register $((c1 - c0)) "$succ")
           echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$p50\t$p99\t$cpu" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
         done
@@ -373,12 +373,17 @@ phase_steady() {
           run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
         c1=$(cpu_ticks)
         stop_server
-        cpu=$(awk -v t=$((c1 - c0)) -v s="$succ" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }')
+        cpu=$(cpu_per_register $((c1 - c0)) "$succ")
         echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu" >>"$tsv"
         log "steady round $round $sys $auth $rate/s: cpu $cpu us/REGISTER, p99 $p99 ms, failed $fail"
       done
     done
   done
+}
+
+# CPU µs per successful REGISTER from clock ticks spent and REGISTERs answered 200.
+cpu_per_register() {
+  awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }'
 }
 
 # Half of ours' median max rate from rate.tsv, rounded down to 100/s; empty without data.

@@ -68,11 +68,10 @@ export function buildResponse(
   for (let k = 0; k < toValues.length; k++) {
     let value = toValues[k]!;
     // RFC 3261 §8.2.6.2: add a To tag unless the request had one (not on 100 Trying).
-    if (k === 0 && status > 100 && toTagOf(request, value) === null) {
-      const fromTag = request.from === undefined
-        ? undefined
-        : request.from.params.get("tag") ?? null;
-      value += `;tag=${options.toTag ?? defaultToTag(from, fromTag)}`;
+    if (k === 0 && status > 100 && tagIn(request.to, value) === null) {
+      value += `;tag=${
+        options.toTag ?? defaultToTag(from, tagIn(request.from, from.get("From") ?? ""))
+      }`;
     }
     headers.append("To", value);
   }
@@ -115,9 +114,9 @@ export function buildErrorResponse(
   return buildResponse(request, error.status, { ...options, reason: error.reasonPhrase });
 }
 
-/** The tag of the request's (only) To value, from the parsed To when the parser left one. */
-function toTagOf(request: RequestLike, value: string): string | null {
-  return request.to === undefined ? tagOf(value) : request.to.params.get("tag") ?? null;
+/** The tag of a To or From value: from the parser's result when it left one, else the text. */
+function tagIn(parsed: NameAddr | undefined, text: string): string | null {
+  return parsed === undefined ? tagOf(text) : parsed.params.get("tag") ?? null;
 }
 
 /**

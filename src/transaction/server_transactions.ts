@@ -64,7 +64,6 @@ export interface ServerTransactionOptions {
 /** A place in the expiry queue; stale once its entry left the table or was queued again. */
 interface QueueSlot {
   entry: Entry;
-  deadlineMs: number;
 }
 
 /**
@@ -152,7 +151,7 @@ export class ServerTransactions {
   sweep(nowMs: number): void {
     for (;;) {
       const slot = this.#liveHead();
-      if (slot === null || slot.deadlineMs > nowMs) return;
+      if (slot === null || slot.entry.deadlineMs > nowMs) return; // a live slot's deadline
       this.#advance();
       this.#entries.delete(slot.entry.key);
     }
@@ -175,7 +174,7 @@ export class ServerTransactions {
   }
 
   #enqueue(entry: Entry): void {
-    const slot = { entry, deadlineMs: entry.deadlineMs };
+    const slot = { entry };
     entry.slot = slot;
     this.#queue.push(slot);
   }
