@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import type { SipEndpoint, SipRequest } from "../sip/message.ts";
 import { parseMessage } from "../sip/parse_message.ts";
 import type { ParseLimits } from "../sip/parse_message.ts";
-import { buildResponse, formatMessage, responseTarget } from "../sip/response.ts";
+import { formatResponse, responseTarget } from "../sip/response.ts";
 import type { RecoveredRequest } from "../sip/sip_parse_error.ts";
 import { SipParseError } from "../sip/sip_parse_error.ts";
 import { parseViaList } from "../sip/via.ts";
@@ -263,14 +263,13 @@ export class SipServer {
     answer: Answer,
     route: { topVia: Via | null; remote: Remote; transport: DatagramTransport },
   ): { bytes: Uint8Array; address: string; port: number } {
-    const response = buildResponse(request, answer.status, {
+    const bytes = formatResponse(request, answer.status, {
       reason: answer.reason,
       headers: answer.headers,
       source: route.remote,
       topVia: route.topVia ?? undefined,
       server: this.#o.serverHeader,
     });
-    const bytes = formatMessage(response);
     const target = responseTarget(route.topVia, route.remote);
     route.transport.send(bytes, target.address, target.port);
     const cls = `${Math.floor(answer.status / 100)}xx`;

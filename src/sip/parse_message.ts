@@ -95,6 +95,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
   let bodyStart = -1;
   let textEnd = len;
   let lineStart = pos;
+  let crlf = true; // every line break so far is CRLF, as senders write them
   for (;;) {
     const lf = data.indexOf(LF, lineStart);
     const lineEnd = lf === -1 ? len : lf;
@@ -107,6 +108,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
       );
     }
     if (lf === -1) break;
+    if (data[lf - 1] !== CR) crlf = false;
     const next = data[lf + 1];
     if (next === LF || (next === CR && data[lf + 2] === LF)) {
       textEnd = lf;
@@ -116,19 +118,25 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
     lineStart = lf + 1;
   }
 
-  const text = decoder.decode(data.subarray(pos, textEnd));
-  const lines = text.split("\n");
-  const startLine = parseStartLine(stripCr(lines[0]!));
+  // With CRLF throughout, split at CRLF (the header section's last CR is left out) and spare a
+  // strip per line; only the last line can then still end in a CR.
+  const text = decoder.decode(
+    data.subarray(pos, crlf && bodyStart !== -1 ? textEnd - 1 : textEnd),
+  );
+  const lines = crlf ? text.split("\r\n") : text.split("\n");
+  const lastLine = lines.length - 1;
+  const lineAt = (k: number) => crlf && k < lastLine ? lines[k]! : stripCr(lines[k]!);
+  const startLine = parseStartLine(lineAt(0));
 
   // Split the header fields, remembering the first bad line but keeping the rest for recovery.
   const fields: SipHeaderField[] = [];
   const checkChars = BAD_CHAR_ANYWHERE.test(text);
-  let lineError: SipParseError | null = checkChars && hasBadControl(stripCr(lines[0]!))
+  let lineError: SipParseError | null = checkChars && hasBadControl(lineAt(0))
     ? bad(`Start line ${quote(lines[0]!)} holds a control character`, "Invalid start line")
     : null;
   let tooMany = false;
   for (let k = 1; k < lines.length; k++) {
-    const line = stripCr(lines[k]!);
+    const line = lineAt(k);
     // Only the last line can be empty: the final line ending when no empty line followed.
     if (line === "") continue;
     if (checkChars && hasBadControl(line)) {

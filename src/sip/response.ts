@@ -53,17 +53,68 @@ export function buildResponse(
   status: number,
   options: ResponseOptions = {},
 ): SipResponse {
-  const from = request.headers;
   const headers = new SipHeaders();
+  responseFields(request, status, options, (name, value) => headers.append(name, value));
+  return {
+    type: "response",
+    status,
+    reason: options.reason ?? reasonPhrase(status),
+    headers,
+    body: new Uint8Array(0),
+  };
+}
+
+/**
+ * The bytes of `formatMessage(buildResponse(request, status, options))`, written straight from
+ * the request's fields without building a SipHeaders first: the server's path for every answer.
+ *
+ * @example
+ * ```ts
+ * transport.send(formatResponse(request, 200, { source }), address, port);
+ * ```
+ */
+export function formatResponse(
+  request: RequestLike,
+  status: number,
+  options: ResponseOptions = {},
+): Uint8Array {
+  let head = `SIP/2.0 ${status} ${oneLine(options.reason ?? reasonPhrase(status))}\r\n`;
+  let wroteLength = false;
+  responseFields(request, status, options, (name, value) => {
+    // formatMessage's rule: the first Content-Length field carries the (empty) body's length.
+    if (mayBeContentLength(name) && canonicalHeaderName(name) === "content-length") {
+      if (!wroteLength) head += `${name}: 0\r\n`;
+      wroteLength = true;
+    } else head += `${oneLine(name)}: ${oneLine(value)}\r\n`;
+  });
+  return encoder.encode(head + "\r\n");
+}
+
+/** Cheap pre-check before the canonical lookup: "Content-Length" or its compact form "l". */
+function mayBeContentLength(name: string): boolean {
+  return name.length === 14 || name.length === 1;
+}
+
+/**
+ * The header fields of a response to `request` in order (RFC 3261 §8.2.6), handed to `emit`;
+ * see `buildResponse`.
+ */
+function responseFields(
+  request: RequestLike,
+  status: number,
+  options: ResponseOptions,
+  emit: (name: string, value: string) => void,
+): void {
+  const from = request.headers;
   const vias = from.getAll("Via");
   for (let k = 0; k < vias.length; k++) {
     const value = vias[k]!;
-    headers.append(
+    emit(
       "Via",
       k === 0 && options.source ? stampTopVia(value, options.source, options.topVia) : value,
     );
   }
-  for (const value of from.getAll("From")) headers.append("From", value);
+  for (const value of from.getAll("From")) emit("From", value);
   const toValues = from.getAll("To");
   for (let k = 0; k < toValues.length; k++) {
     let value = toValues[k]!;
@@ -73,24 +124,17 @@ export function buildResponse(
         options.toTag ?? defaultToTag(from, tagIn(request.from, from.get("From") ?? ""))
       }`;
     }
-    headers.append("To", value);
+    emit("To", value);
   }
-  for (const value of from.getAll("Call-ID")) headers.append("Call-ID", value);
-  for (const value of from.getAll("CSeq")) headers.append("CSeq", value);
+  for (const value of from.getAll("Call-ID")) emit("Call-ID", value);
+  for (const value of from.getAll("CSeq")) emit("CSeq", value);
   if (status === 100) {
     // RFC 3261 §8.2.6.1: a 100 (Trying) copies the request's Timestamp.
-    for (const value of from.getAll("Timestamp")) headers.append("Timestamp", value);
+    for (const value of from.getAll("Timestamp")) emit("Timestamp", value);
   }
-  for (const [name, value] of options.headers ?? []) headers.append(name, value);
-  if (options.server !== undefined) headers.append("Server", options.server);
-  headers.append("Content-Length", "0");
-  return {
-    type: "response",
-    status,
-    reason: options.reason ?? reasonPhrase(status),
-    headers,
-    body: new Uint8Array(0),
-  };
+  for (const [name, value] of options.headers ?? []) emit(name, value);
+  if (options.server !== undefined) emit("Server", options.server);
+  emit("Content-Length", "0");
 }
 
 /**
@@ -166,7 +210,8 @@ function stampTopVia(
   }
   const address = plainAddress(source.address);
   const sentHost = via.host.startsWith("[") ? via.host.slice(1, -1) : via.host;
-  if (via.rport === true) {
+  const fillRport = via.rport === true;
+  if (fillRport) {
     // RFC 3581 §4: set rport to the source port and always add received.
     via.rport = source.port;
     via.received = address;
@@ -174,8 +219,27 @@ function stampTopVia(
     // RFC 3261 §18.2.1: a domain name or a different IP in sent-by gets received.
     via.received = address;
   } else return value;
-  elements[0] = formatVia(via);
+  elements[0] = stampedText(top, via, fillRport) ?? formatVia(via);
   return elements.join(", ");
+}
+
+const EMPTY_RPORT = /;[ \t]*rport[ \t]*(?=;|$)/gi;
+
+/**
+ * The element's own text with `;received=` appended and an empty `;rport` given its value: what
+ * `formatVia` would write for an element already in canonical form, without re-serializing it.
+ * Null when the text is not that simple (a received of the client's own to replace, a quoted
+ * parameter, not exactly one empty rport to fill): the caller formats the parsed element then.
+ */
+function stampedText(top: string, via: Via, fillRport: boolean): string | null {
+  if (via.params.has("received") || top.includes('"')) return null;
+  let text = top;
+  if (fillRport) {
+    const empty = top.match(EMPTY_RPORT);
+    if (empty === null || empty.length !== 1) return null;
+    text = top.replace(EMPTY_RPORT, `;rport=${via.rport}`);
+  }
+  return `${text};received=${via.received}`;
 }
 
 const encoder = new TextEncoder();

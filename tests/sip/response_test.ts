@@ -8,12 +8,21 @@ import {
   buildResponse,
   defaultToTag,
   formatMessage,
+  formatResponse,
+  type ResponseOptions,
   responseTarget,
 } from "../../src/sip/response.ts";
 import { SipHeaders } from "../../src/sip/sip_headers.ts";
 import { SipParseError } from "../../src/sip/sip_parse_error.ts";
 import { parseVia } from "../../src/sip/via.ts";
-import { catchSipError, rawMessage, REGISTER_LINES, registerWith } from "./_support.ts";
+import {
+  catchSipError,
+  fixtureNames,
+  rawMessage,
+  readFixture,
+  REGISTER_LINES,
+  registerWith,
+} from "./_support.ts";
 
 function request(lines: readonly string[]): SipRequest {
   const message = parseMessage(rawMessage([...lines]));
@@ -337,6 +346,73 @@ describe("formatMessage()", () => {
     assert.deepEqual(back.headers.fields(), res.headers.fields());
     const again = parseMessage(formatMessage(req));
     assert.deepEqual(again.headers.fields(), req.headers.fields());
+  });
+});
+
+describe("formatResponse()", () => {
+  const optionSets: Array<[string, ResponseOptions]> = [
+    ["no options", {}],
+    ["a source and a Server", { source: SOURCE, server: "registrar" }],
+    ["an IPv6 source", { source: { address: "2001:db8::7", port: 5060 } }],
+    ["a reason with a line break", { reason: "Bad\r\nInjected: yes", source: SOURCE }],
+    ["extra headers, a stored Content-Length among them", {
+      source: SOURCE,
+      headers: [["Contact", "<sip:a@b>;expires=60"], ["l", "9"], ["Content-Length", "7"]],
+    }],
+    ["a given To tag", { toTag: "fixed", source: SOURCE }],
+  ];
+  const requests: Array<[string, SipRequest]> = [["REGISTER_LINES", request(REGISTER_LINES)]];
+  for (const name of fixtureNames()) {
+    try {
+      const message = parseMessage(readFixture(name));
+      if (message.type === "request") requests.push([name, message]);
+    } catch {
+      // an invalid fixture: buildErrorResponse's tests cover recovered requests
+    }
+  }
+
+  it("writes the bytes formatMessage(buildResponse()) writes, for every request fixture", () => {
+    assert.ok(requests.length > 10, `only ${requests.length} requests to check`);
+    for (const [name, req] of requests) {
+      for (const status of [100, 200, 401, 423]) {
+        for (const [label, options] of optionSets) {
+          const opts = { ...options, topVia: req.topVia };
+          assert.deepEqual(
+            decoder.decode(formatResponse(req, status, opts)),
+            decoder.decode(formatMessage(buildResponse(req, status, opts))),
+            `${name}, ${status}, ${label}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("keeps the client's spelling of the top Via while stamping it", () => {
+    const req = request(
+      registerWith("Via:", "Via: SIP/2.0/UDP 10.0.0.2:5062;RPort;Branch=z9hG4bK1"),
+    );
+    assert.equal(
+      buildResponse(req, 200, { source: SOURCE, topVia: req.topVia }).headers.get("Via"),
+      "SIP/2.0/UDP 10.0.0.2:5062;rport=61000;Branch=z9hG4bK1;received=203.0.113.9",
+    );
+  });
+
+  it("reformats a top Via whose rport it cannot fill as text (a quoted ';rport', two rports)", () => {
+    const cases: Array<[string, string]> = [
+      [
+        'Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1;x="a;rport";rport',
+        'SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1;x="a;rport";rport=61000;received=203.0.113.9',
+      ],
+      [
+        "Via: SIP/2.0/UDP 10.0.0.2;rport;branch=z9hG4bK1;rport",
+        "SIP/2.0/UDP 10.0.0.2;rport=61000;branch=z9hG4bK1;received=203.0.113.9",
+      ],
+    ];
+    for (const [line, want] of cases) {
+      const req = request(registerWith("Via:", line));
+      assert.equal(buildResponse(req, 200, { source: SOURCE }).headers.get("Via"), want, line);
+      assert.match(decoder.decode(formatResponse(req, 200, { source: SOURCE })), /\r\nVia: /);
+    }
   });
 });
 
