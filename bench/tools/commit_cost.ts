@@ -1,11 +1,14 @@
 // commit_cost.ts: CPU per new binding of the location database's write path, by SQLite setting.
 //
-//   bun bench/tools/commit_cost.ts [--bindings N] [--batch N] [--commits N]
+//   bun bench/tools/commit_cost.ts [--bindings N] [--batch N] [--commits N] [--order random|sequential]
 //
 // Builds a location database with the real schema (src/store migrations) holding N bindings and
 // their "registered" events, then times group commits like the server's (BEGIN IMMEDIATE, one
-// SAVEPOINT per REGISTER, the binding upsert and its event, COMMIT) of `batch` new bindings of
-// random AoRs, under each variant below. Prints user and system CPU per commit and per binding
+// SAVEPOINT per REGISTER, the binding upsert and its event, COMMIT) of `batch` new bindings,
+// under each variant below. `--order random` (the default) spreads the new AoRs over the whole
+// table, as phones registering in any order do; `--order sequential` gives them ascending keys,
+// as the sipp benchmark's injection file does (user000001, user000002, ...), so that every insert
+// lands on the B-trees' rightmost pages. Prints user and system CPU per commit and per binding
 // (process.cpuUsage). Variants that break durability (synchronous=OFF, no journal) are there to
 // show where the cost is, not as candidates.
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -19,8 +22,14 @@ const { values: args } = parseArgs({
     bindings: { type: "string", default: "100000" },
     batch: { type: "string", default: "15" },
     commits: { type: "string", default: "1500" },
+    order: { type: "string", default: "random" },
   },
 });
+if (args.order !== "random" && args.order !== "sequential") {
+  console.error(`commit_cost: --order must be random or sequential, not "${args.order}"`);
+  process.exit(2);
+}
+const sequential = args.order === "sequential";
 const bindings = Number(args.bindings);
 const batch = Number(args.batch);
 const commits = Number(args.commits);
@@ -43,7 +52,9 @@ let next = 0;
 /** Writes one new binding of a pseudo-random AoR and its event. */
 function register(upsert: StatementSync, event: StatementSync): void {
   const n = next++;
-  const aor = `sip:user${(n * 7919) % 10_000_019}@127.0.0.1`;
+  const aor = sequential
+    ? `sip:user${String(n).padStart(9, "0")}@127.0.0.1`
+    : `sip:user${(n * 7919) % 10_000_019}@127.0.0.1`;
   const now = Date.now();
   const contact = `<sip:user${n}@127.0.0.1:5192;transport=UDP>`;
   upsert.run(
@@ -126,4 +137,7 @@ for (const [name, pragmas] of variants) {
   );
 }
 rmSync(dir, { recursive: true, force: true });
-console.log(`(${bindings} bindings stored, ${batch} new bindings per commit, ${commits} commits)`);
+console.log(
+  `(${bindings} bindings stored, ${batch} new bindings of ${args.order} AoRs per commit, ` +
+    `${commits} commits)`,
+);
