@@ -286,15 +286,11 @@ phase_rate() {
           local rate=${ladder[$i]} dir
           dir=$(fresh_dir "$sys" "$auth")
           start_server "$sys" "$auth" "$dir"
-          local c0 created succ fail retrans elapsed p50 p99
-          c0=$(cpu_ticks)
-          read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
-          local c1
-          c1=$(cpu_ticks)
+          local created succ fail retrans elapsed p50 p99 cpu
+          read -r created succ fail retrans elapsed p50 p99 cpu < <(measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
           stop_server
-          local achieved cpu pass
+          local achieved pass
           achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
-          cpu=$(cpu_per_register $((c1 - c0)) "$succ")
           pass=$(awk -v a="$achieved" -v r="$rate" -v f="$fail" -v c="$created" -v p="$p99" \
             -v maxp="$MAX_P99_MS" -v maxf="$MAX_FAIL_RATIO" 'BEGIN {
               ok = a >= 0.97 * r && c > 0 && f / c < maxf && p != "NA" && p + 0 < maxp
@@ -335,12 +331,9 @@ phase_latency() {
           local dir
           dir=$(fresh_dir "$sys" "$auth")
           start_server "$sys" "$auth" "$dir"
-          local c0 c1 created succ fail retrans elapsed p50 p99 cpu
-          c0=$(cpu_ticks)
-          read -r created succ fail retrans elapsed p50 p99 < <(run_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
-          c1=$(cpu_ticks)
+          local created succ fail retrans elapsed p50 p99 cpu
+          read -r created succ fail retrans elapsed p50 p99 cpu < <(measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
           stop_server
-          cpu=$(cpu_per_register $((c1 - c0)) "$succ")
           echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$p50\t$p99\t$cpu" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
         done
@@ -366,14 +359,11 @@ phase_steady() {
         local dir
         dir=$(fresh_dir "$sys" "$auth")
         start_server "$sys" "$auth" "$dir"
-        local c0 c1 created succ fail retrans elapsed p50 p99 cpu
+        local created succ fail retrans elapsed p50 p99 cpu
         run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_WARM_SECONDS" >/dev/null
-        c0=$(cpu_ticks)
-        read -r created succ fail retrans elapsed p50 p99 < <(SIPP_USERS=$WORK/users-second-half.csv \
-          run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
-        c1=$(cpu_ticks)
+        read -r created succ fail retrans elapsed p50 p99 cpu < <(SIPP_USERS=$WORK/users-second-half.csv \
+          measured_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
         stop_server
-        cpu=$(cpu_per_register $((c1 - c0)) "$succ")
         echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu" >>"$tsv"
         log "steady round $round $sys $auth $rate/s: cpu $cpu us/REGISTER, p99 $p99 ms, failed $fail"
       done
@@ -384,6 +374,17 @@ phase_steady() {
 # CPU µs per successful REGISTER from clock ticks spent and REGISTERs answered 200.
 cpu_per_register() {
   awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }'
+}
+
+# run_sipp (same arguments) against the running server, printing run_sipp's fields followed by the
+# server's CPU µs per successful REGISTER over the run: the one measurement of every load phase.
+measured_sipp() {
+  local c0 c1 fields created succ
+  c0=$(cpu_ticks)
+  fields=$(run_sipp "$@")
+  c1=$(cpu_ticks)
+  read -r created succ _ <<<"$fields"
+  echo "$fields $(cpu_per_register $((c1 - c0)) "$succ")"
 }
 
 # Half of ours' median max rate from rate.tsv, rounded down to 100/s; empty without data.

@@ -411,7 +411,12 @@ describe("formatResponse()", () => {
     for (const [line, want] of cases) {
       const req = request(registerWith("Via:", line));
       assert.equal(buildResponse(req, 200, { source: SOURCE }).headers.get("Via"), want, line);
-      assert.match(decoder.decode(formatResponse(req, 200, { source: SOURCE })), /\r\nVia: /);
+      assert.ok(
+        decoder.decode(formatResponse(req, 200, { source: SOURCE })).includes(
+          `\r\nVia: ${want}\r\n`,
+        ),
+        line,
+      );
     }
   });
 });
