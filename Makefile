@@ -5,7 +5,7 @@ DENO := $(BIN)/deno
 DATA ?= data
 ARGS ?=
 # Deno gets only what the tests use: files, loopback UDP, the environment, and child processes.
-DENO_TEST_PERMS := --allow-read --allow-write --allow-env --allow-net=127.0.0.1,127.0.0.2,[::1],0.0.0.0 --allow-run --allow-sys
+DENO_TEST_PERMS := --allow-read --allow-write --allow-env --allow-net=127.0.0.1,127.0.0.2,[::1],0.0.0.0,localhost --allow-run --allow-sys
 
 .PHONY: all setup serve test test-bun test-deno check lint fmt build interop bench clean
 

@@ -3,6 +3,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { systemClock } from "./clock.ts";
 import type { CliContext } from "./cli/cli_context.ts";
+import type { NativeUdpOpen } from "./transport/native_udp_transport.ts";
 
 /** "bun", "deno" or "node": which runtime runs this code. */
 export function runtimeName(): "bun" | "deno" | "node" {
@@ -82,6 +83,12 @@ function collectGarbageOf(
   return bun?.gc === undefined ? undefined : () => bun.gc!(true);
 }
 
+/** Bun's native UDP socket (`Bun.udpSocket`), which `serve` prefers for IPv4; absent on Deno. */
+function nativeUdpOf(g: { Bun?: { udpSocket?: NativeUdpOpen } }): NativeUdpOpen | undefined {
+  const bun = g.Bun;
+  return bun?.udpSocket === undefined ? undefined : (options) => bun.udpSocket!(options);
+}
+
 /** The CLI context of the real process. */
 export function processContext(): CliContext {
   return {
@@ -97,6 +104,7 @@ export function processContext(): CliContext {
     waitForShutdown,
     onReload,
     collectGarbage: collectGarbageOf(globalThis as { Bun?: { gc?: (force: boolean) => void } }),
+    nativeUdp: nativeUdpOf(globalThis as { Bun?: { udpSocket?: NativeUdpOpen } }),
   };
 }
 

@@ -1,5 +1,6 @@
 // CliContext: everything a subcommand may touch of the outside world, passed in (tests fake it).
 import type { Clock } from "../clock.ts";
+import type { NativeUdpOpen } from "../transport/native_udp_transport.ts";
 
 /** The outside world of one CLI invocation; `src/runtime.ts` builds the real one. */
 export interface CliContext {
@@ -23,6 +24,8 @@ export interface CliContext {
   onReload?: (handler: () => void) => () => void;
   /** A full garbage collection now, where the runtime offers one (Bun); `serve` after a burst. */
   collectGarbage?: () => void;
+  /** The runtime's native UDP socket where it has one (Bun); `serve` binds IPv4 through it. */
+  nativeUdp?: NativeUdpOpen;
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */

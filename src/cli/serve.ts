@@ -275,6 +275,7 @@ export async function runServe(
       logger,
       pid: context.pid,
       collectGarbage: context.collectGarbage,
+      nativeUdp: context.nativeUdp,
     });
   } catch (error) {
     throw new CliError((error as Error).message);

@@ -22,6 +22,7 @@ import { SqliteUserStore } from "../store/sqlite_user_store.ts";
 import { ServerTransactions, TIMER_J_MS } from "../transaction/server_transactions.ts";
 import { formatAddress, openUdpTransport } from "../transport/udp_transport.ts";
 import type { DatagramTransport } from "../transport/udp_transport.ts";
+import type { NativeUdpOpen } from "../transport/native_udp_transport.ts";
 import { AfterBurst } from "./burst_memory.ts";
 import type { ServeConfig } from "./serve_config.ts";
 import { SipServer } from "./sip_server.ts";
@@ -113,6 +114,8 @@ export async function startServer(
     collectGarbage?: () => void;
     /** When a burst is over; default `new AfterBurst()` (tests pass a smaller one). */
     afterBurst?: AfterBurst;
+    /** Bun's native UDP socket, for IPv4 listen addresses (see `openUdpTransport`). */
+    nativeUdp?: NativeUdpOpen;
   },
 ): Promise<RunningServer> {
   const { clock, logger } = deps;
@@ -184,6 +187,7 @@ export async function startServer(
           listen,
           (data, remote, transport) => server.handleDatagram(data, remote, transport),
           (error) => logger.warn("udp error", { error: error.message }),
+          deps.nativeUdp,
         ),
       );
     }

@@ -1,6 +1,7 @@
 // UdpTransport: one bound UDP socket (IPv4 or IPv6) that hands datagrams up and sends bytes out.
 import dgram from "node:dgram";
 import { isIP } from "node:net";
+import { type NativeUdpOpen, openNativeUdpTransport } from "./native_udp_transport.ts";
 
 /** The sender of a datagram as the socket saw it. */
 export interface Remote {
@@ -47,12 +48,18 @@ export function parseListenAddress(text: string, defaultPort = 5060): Remote {
 /**
  * Binds a UDP socket and calls `onDatagram` for every datagram. Send errors (an unreachable
  * peer) are reported to `onError` and never thrown: one bad peer must not stop the server.
+ * With `native` (Bun's `Bun.udpSocket`, found by `runtime.ts`) an IPv4 address is bound through
+ * it (see `openNativeUdpTransport`); IPv6, and every address without it, through node:dgram.
  */
 export function openUdpTransport(
   listen: Remote,
   onDatagram: (data: Uint8Array, remote: Remote, transport: DatagramTransport) => void,
   onError: (error: Error) => void,
+  native?: NativeUdpOpen,
 ): Promise<DatagramTransport> {
+  if (native !== undefined && isIP(listen.address) === 4) {
+    return openNativeUdpTransport(native, listen, onDatagram, onError);
+  }
   const type = isIP(listen.address) === 6 ? "udp6" : "udp4";
   const socket = dgram.createSocket({ type, reuseAddr: false, ipv6Only: type === "udp6" });
   return new Promise((resolve, reject) => {
