@@ -430,9 +430,25 @@ export class Registrar {
     if (supported.includes("path")) {
       for (const value of request.headers.getAll("Path")) headers.push(["Path", value]);
     }
-    headers.push(["Date", new Date(nowMs).toUTCString()]);
+    headers.push(["Date", httpDate(nowMs)]);
     return { ...reply("ok", aor, headers) };
   }
+}
+
+let dateSecond = Number.NaN;
+let dateText = "";
+
+/**
+ * RFC 3261 §20.17 Date (the RFC 1123 form, always GMT): whole seconds, so every 200 of one second
+ * shares one string instead of formatting a Date per request.
+ */
+export function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== dateSecond) {
+    dateText = new Date(second * 1000).toUTCString();
+    dateSecond = second;
+  }
+  return dateText;
 }
 
 /** Only the expiry, CSeq and refresh time of a live binding move. */

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock.ts";
 import { OUTCOMES } from "../../src/registrar/outcomes.ts";
 import type { OutcomeCode } from "../../src/registrar/outcomes.ts";
-import { DEFAULT_REGISTRAR_OPTIONS, Registrar } from "../../src/registrar/registrar.ts";
+import { DEFAULT_REGISTRAR_OPTIONS, httpDate, Registrar } from "../../src/registrar/registrar.ts";
 import type {
   AuthDecision,
   RegisterAuthenticator,
@@ -447,4 +447,16 @@ describe("OUTCOMES", () => {
       assert.equal(reply.reason, OUTCOMES[code].reason);
     });
   }
+});
+
+describe("httpDate()", () => {
+  it("httpDate() writes the RFC 1123 date of the whole second, for every moment of that second", () => {
+    const at = Date.UTC(2026, 10, 22, 5, 54, 33);
+    assert.equal(httpDate(at), "Sun, 22 Nov 2026 05:54:33 GMT");
+    assert.equal(httpDate(at + 999), "Sun, 22 Nov 2026 05:54:33 GMT");
+    assert.equal(httpDate(at + 1000), "Sun, 22 Nov 2026 05:54:34 GMT");
+    // A clock set back is followed, not ignored.
+    assert.equal(httpDate(at - 60_000), "Sun, 22 Nov 2026 05:53:33 GMT");
+    assert.equal(httpDate(at + 500), "Sun, 22 Nov 2026 05:54:33 GMT");
+  });
 });
