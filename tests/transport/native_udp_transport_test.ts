@@ -51,6 +51,19 @@ function fakeOpen(): { open: NativeUdpOpen; socket: () => FakeSocket } {
 const bytes = (text: string) => new TextEncoder().encode(text);
 const LISTEN: Remote = { address: "127.0.0.1", port: 5060 };
 
+/** A transport on a fake socket, with the errors it reported. */
+async function openOnFake() {
+  const fake = fakeOpen();
+  const errors: string[] = [];
+  const transport = await openNativeUdpTransport(
+    fake.open,
+    LISTEN,
+    () => {},
+    (e) => errors.push(e.message),
+  );
+  return { transport, socket: fake.socket(), errors };
+}
+
 describe("openNativeUdpTransport()", () => {
   it("openNativeUdpTransport() binds the listen address and hands datagrams up with their source", async () => {
     const fake = fakeOpen();
@@ -75,9 +88,7 @@ describe("openNativeUdpTransport()", () => {
   });
 
   it("openNativeUdpTransport() holds datagrams while the send buffer is full and sends them in order at the drain", async () => {
-    const fake = fakeOpen();
-    const transport = await openNativeUdpTransport(fake.open, LISTEN, () => {}, () => {});
-    const socket = fake.socket();
+    const { transport, socket } = await openOnFake();
     transport.send(bytes("a"), "10.0.0.2", 5060);
     socket.full = true;
     transport.send(bytes("b"), "10.0.0.2", 5060);
@@ -92,9 +103,7 @@ describe("openNativeUdpTransport()", () => {
   });
 
   it("openNativeUdpTransport() keeps what a drain could not send, ahead of later datagrams", async () => {
-    const fake = fakeOpen();
-    const transport = await openNativeUdpTransport(fake.open, LISTEN, () => {}, () => {});
-    const socket = fake.socket();
+    const { transport, socket } = await openOnFake();
     socket.full = true;
     for (const text of ["a", "b", "c"]) transport.send(bytes(text), "10.0.0.2", 5060);
     // Room for one datagram only: the drain sends "a" and stops at "b".
@@ -110,15 +119,7 @@ describe("openNativeUdpTransport()", () => {
   });
 
   it("openNativeUdpTransport() drops datagrams beyond MAX_HELD_DATAGRAMS and says so once", async () => {
-    const fake = fakeOpen();
-    const errors: string[] = [];
-    const transport = await openNativeUdpTransport(
-      fake.open,
-      LISTEN,
-      () => {},
-      (e) => errors.push(e.message),
-    );
-    const socket = fake.socket();
+    const { transport, socket, errors } = await openOnFake();
     socket.full = true;
     for (let i = 0; i < MAX_HELD_DATAGRAMS + 10; i++) transport.send(bytes(`${i}`), "10.0.0.2", 1);
     assert.deepEqual(errors, [
@@ -130,37 +131,23 @@ describe("openNativeUdpTransport()", () => {
   });
 
   it("openNativeUdpTransport() reports a send the kernel refuses instead of throwing", async () => {
-    const fake = fakeOpen();
-    const errors: string[] = [];
-    const transport = await openNativeUdpTransport(
-      fake.open,
-      LISTEN,
-      () => {},
-      (e) => errors.push(e.message),
-    );
-    fake.socket().throwFor = "255.255.255.255";
+    const { transport, socket, errors } = await openOnFake();
+    socket.throwFor = "255.255.255.255";
     transport.send(bytes("x"), "255.255.255.255", 9);
     transport.send(bytes("y"), "10.0.0.2", 9);
     assert.deepEqual(errors, ["Cannot send to 255.255.255.255:9: EACCES: permission denied, send"]);
-    assert.deepEqual(fake.socket().sent, ["y>10.0.0.2:9"], "a refused datagram is not held");
+    assert.deepEqual(socket.sent, ["y>10.0.0.2:9"], "a refused datagram is not held");
   });
 
   it("openNativeUdpTransport() resolves a host name destination (a Via maddr) before sending", async () => {
-    const fake = fakeOpen();
-    const errors: string[] = [];
-    const transport = await openNativeUdpTransport(
-      fake.open,
-      LISTEN,
-      () => {},
-      (e) => errors.push(e.message),
-    );
+    const { transport, socket, errors } = await openOnFake();
     transport.send(bytes("x"), "localhost", 5070);
     transport.send(bytes("y"), "no-such-host.invalid", 5070);
     const deadline = Date.now() + 5000;
-    while ((fake.socket().sent.length === 0 || errors.length === 0) && Date.now() < deadline) {
+    while ((socket.sent.length === 0 || errors.length === 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    assert.deepEqual(fake.socket().sent, ["x>127.0.0.1:5070"]);
+    assert.deepEqual(socket.sent, ["x>127.0.0.1:5070"]);
     assert.equal(errors.length, 1);
     assert.match(errors[0]!, /^Cannot resolve no-such-host\.invalid: /);
   });
@@ -174,10 +161,8 @@ describe("openNativeUdpTransport()", () => {
   });
 
   it("openNativeUdpTransport() passes socket errors to onError", async () => {
-    const fake = fakeOpen();
-    const errors: string[] = [];
-    await openNativeUdpTransport(fake.open, LISTEN, () => {}, (e) => errors.push(e.message));
-    fake.socket().options.socket.error(fake.socket(), new Error("ECONNREFUSED"));
+    const { socket, errors } = await openOnFake();
+    socket.options.socket.error(socket, new Error("ECONNREFUSED"));
     assert.deepEqual(errors, ["ECONNREFUSED"]);
   });
 });
