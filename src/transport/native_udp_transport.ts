@@ -63,7 +63,35 @@ export async function openNativeUdpTransport(
     }
   };
 
-  let socket: NativeUdpSocket;
+  // The transport exists before the socket, so a datagram can never reach it half-built.
+  let socket: NativeUdpSocket | undefined;
+  const local: Remote = { address: listen.address, port: listen.port };
+  const transport: DatagramTransport = {
+    protocol: "udp",
+    local,
+    send(data, address, port) {
+      if (closed || socket === undefined) return;
+      if (isIP(address) === 0) {
+        // Bun's send takes IP addresses only; a Via maddr may be a host name (RFC 3261 §18.2.2).
+        lookup(address, { family: 4 }, (error, resolved) => {
+          if (error) onError(new Error(`Cannot resolve ${address}: ${error.message}`));
+          else transport.send(data, resolved, port);
+        });
+        return;
+      }
+      // Keep the order: while datagrams are held, later ones queue behind them.
+      if (held.length > 0 || !trySend(socket, data, address, port)) hold(data, address, port);
+    },
+    close() {
+      if (!closed) {
+        closed = true;
+        held = [];
+        socket?.close();
+      }
+      return Promise.resolve();
+    },
+  };
+
   try {
     socket = await open({
       hostname: listen.address,
@@ -94,32 +122,9 @@ export async function openNativeUdpTransport(
       `Cannot listen on UDP ${listen.address}:${listen.port}: ${messageOf(error)}`,
     );
   }
-
-  const transport: DatagramTransport = {
-    protocol: "udp",
-    local: { address: socket.hostname, port: socket.port },
-    send(data, address, port) {
-      if (closed) return;
-      if (isIP(address) === 0) {
-        // Bun's send takes IP addresses only; a Via maddr may be a host name (RFC 3261 §18.2.2).
-        lookup(address, { family: 4 }, (error, resolved) => {
-          if (error) onError(new Error(`Cannot resolve ${address}: ${error.message}`));
-          else transport.send(data, resolved, port);
-        });
-        return;
-      }
-      // Keep the order: while datagrams are held, later ones queue behind them.
-      if (held.length > 0 || !trySend(socket, data, address, port)) hold(data, address, port);
-    },
-    close() {
-      if (!closed) {
-        closed = true;
-        held = [];
-        socket.close();
-      }
-      return Promise.resolve();
-    },
-  };
+  // Port 0 resolves to the one the kernel chose.
+  local.address = socket.hostname;
+  local.port = socket.port;
   return transport;
 }
 

@@ -152,6 +152,19 @@ describe("openNativeUdpTransport()", () => {
     assert.match(errors[0]!, /^Cannot resolve no-such-host\.invalid: /);
   });
 
+  it("openNativeUdpTransport() hands up a datagram that arrives before the bind has resolved", async () => {
+    const received: Array<[string, DatagramTransport]> = [];
+    const open: NativeUdpOpen = (options) => {
+      const socket = new FakeSocket(options);
+      options.socket.data(socket, bytes("early"), 5062, "10.0.0.2");
+      return Promise.resolve(socket);
+    };
+    const transport = await openNativeUdpTransport(open, LISTEN, (data, _remote, t) => {
+      received.push([new TextDecoder().decode(data), t]);
+    }, () => {});
+    assert.deepEqual(received, [["early", transport]]);
+  });
+
   it("openNativeUdpTransport() reports a failed bind as one readable error", async () => {
     const open: NativeUdpOpen = () => Promise.reject(new Error("bind EADDRINUSE 127.0.0.1"));
     await assert.rejects(
