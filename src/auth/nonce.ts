@@ -1,5 +1,6 @@
 // Stateless nonces: HMAC of the issue time under a server secret, so any restart can verify them.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { createHmac, randomFillSync, timingSafeEqual } from "node:crypto";
 
 /** What verifying a nonce found. */
 export type NonceCheck =
@@ -26,22 +27,21 @@ export class NonceService {
   }
 
   issue(realm: string, nowMs: number): string {
-    const body = new Uint8Array(16);
-    new DataView(body.buffer).setBigUint64(0, BigInt(Math.max(0, Math.floor(nowMs))));
-    body.set(randomBytes(8), 8);
-    const out = new Uint8Array(16 + MAC_BYTES);
-    out.set(body);
-    out.set(this.#mac(body, realm), 16);
-    return Buffer.from(out).toString("base64url");
+    // One buffer, filled in place: every 401 issues a nonce, so this is on the hot path.
+    const out = Buffer.allocUnsafe(16 + MAC_BYTES);
+    writeTime(out, Math.max(0, Math.floor(nowMs)));
+    randomFillSync(out, 8, 8);
+    this.#hmac(out.subarray(0, 16), realm).copy(out, 16, 0, MAC_BYTES);
+    return out.toString("base64url");
   }
 
   check(nonce: string, realm: string, nowMs: number): NonceCheck {
-    if (nonce.length !== 43 || !/^[A-Za-z0-9_-]+$/.test(nonce)) return { kind: "invalid" };
-    const bytes = new Uint8Array(Buffer.from(nonce, "base64url"));
+    if (nonce.length !== 43 || !NONCE_TEXT.test(nonce)) return { kind: "invalid" };
+    const bytes = Buffer.from(nonce, "base64url");
     if (bytes.length !== 16 + MAC_BYTES) return { kind: "invalid" };
-    const body = bytes.subarray(0, 16);
-    if (!timingSafeEqual(this.#mac(body, realm), bytes.subarray(16))) return { kind: "invalid" };
-    const issuedAtMs = Number(new DataView(body.buffer, body.byteOffset).getBigUint64(0));
+    const mac = this.#hmac(bytes.subarray(0, 16), realm).subarray(0, MAC_BYTES);
+    if (!timingSafeEqual(mac, bytes.subarray(16))) return { kind: "invalid" };
+    const issuedAtMs = readTime(bytes);
     if (issuedAtMs > nowMs + 5_000) return { kind: "invalid" }; // from the future: not ours
     return nowMs - issuedAtMs > this.#ttlMs
       ? { kind: "stale", issuedAtMs }
@@ -63,10 +63,21 @@ export class NonceService {
     return value;
   }
 
-  #mac(body: Uint8Array, realm: string): Uint8Array {
-    return new Uint8Array(
-      createHmac("sha256", this.#secret).update(body).update(realm, "utf8").digest()
-        .subarray(0, MAC_BYTES),
-    );
+  /** HMAC-SHA256(secret, body | realm), all 32 bytes. */
+  #hmac(body: Uint8Array, realm: string): Buffer {
+    return createHmac("sha256", this.#secret).update(body).update(realm, "utf8").digest();
   }
+}
+
+const NONCE_TEXT = /^[A-Za-z0-9_-]+$/;
+const TWO_32 = 2 ** 32;
+
+/** The issue time as 8 bytes big-endian (what DataView.setBigUint64 writes), without a BigInt. */
+function writeTime(out: Buffer, ms: number): void {
+  out.writeUInt32BE(Math.floor(ms / TWO_32) >>> 0, 0);
+  out.writeUInt32BE(ms % TWO_32, 4);
+}
+
+function readTime(bytes: Buffer): number {
+  return bytes.readUInt32BE(0) * TWO_32 + bytes.readUInt32BE(4);
 }

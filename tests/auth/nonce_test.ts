@@ -1,6 +1,7 @@
 // Stateless nonces and nonce-count replay detection.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { NonceService } from "../../src/auth/nonce.ts";
 import { NonceCounts } from "../../src/auth/nonce_counts.ts";
 
@@ -30,6 +31,31 @@ describe("NonceService", () => {
     assert.equal(nonces.check("", "office", 1_000_000).kind, "invalid");
     const other = new NonceService(new Uint8Array(32).fill(8), 300_000);
     assert.equal(other.check(n, "office", 1_000_000).kind, "invalid");
+  });
+
+  it("keeps the nonce layout, so nonces issued before an upgrade still verify after it", () => {
+    // base64url(issuedAtMs as 8 bytes big-endian | 8 random bytes | HMAC-SHA256(secret,
+    // first 16 bytes | realm)[0..16]), written here by hand.
+    const issuedAtMs = 1_763_791_200_123; // above 2^32: both halves of the time matter
+    const body = new Uint8Array(16);
+    new DataView(body.buffer).setBigUint64(0, BigInt(issuedAtMs));
+    body.set([1, 2, 3, 4, 5, 6, 7, 8], 8);
+    const mac = createHmac("sha256", secret).update(body).update("office", "utf8").digest();
+    const handMade = Buffer.concat([body, mac.subarray(0, 16)]).toString("base64url");
+    const nonces = new NonceService(secret, 300_000);
+    assert.deepEqual(nonces.check(handMade, "office", issuedAtMs + 1_000), {
+      kind: "valid",
+      issuedAtMs,
+    });
+    const issued = Buffer.from(nonces.issue("office", issuedAtMs), "base64url");
+    assert.equal(issued.length, 32);
+    assert.equal(
+      new DataView(issued.buffer, issued.byteOffset).getBigUint64(0),
+      BigInt(issuedAtMs),
+    );
+    const issuedMac = createHmac("sha256", secret).update(issued.subarray(0, 16))
+      .update("office", "utf8").digest().subarray(0, 16);
+    assert.deepEqual(issued.subarray(16), issuedMac);
   });
 
   it("issues a different nonce each time", () => {
