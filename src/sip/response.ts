@@ -78,21 +78,12 @@ export function formatResponse(
   status: number,
   options: ResponseOptions = {},
 ): Uint8Array {
-  let head = `SIP/2.0 ${status} ${oneLine(options.reason ?? reasonPhrase(status))}\r\n`;
-  let wroteLength = false;
-  responseFields(request, status, options, (name, value) => {
-    // formatMessage's rule: the first Content-Length field carries the (empty) body's length.
-    if (mayBeContentLength(name) && canonicalHeaderName(name) === "content-length") {
-      if (!wroteLength) head += `${name}: 0\r\n`;
-      wroteLength = true;
-    } else head += `${oneLine(name)}: ${oneLine(value)}\r\n`;
-  });
-  return encoder.encode(head + "\r\n");
-}
-
-/** Cheap pre-check before the canonical lookup: "Content-Length" or its compact form "l". */
-function mayBeContentLength(name: string): boolean {
-  return name.length === 14 || name.length === 1;
+  const head = new HeadText(
+    `SIP/2.0 ${status} ${oneLine(options.reason ?? reasonPhrase(status))}`,
+    0,
+  );
+  responseFields(request, status, options, (name, value) => head.field(name, value));
+  return encoder.encode(head.end());
 }
 
 /**
@@ -253,6 +244,41 @@ function oneLine(text: string): string {
 }
 
 /**
+ * A message's start line and header fields as text, written by `formatMessage` and
+ * `formatResponse` alike: CR and LF inside names and values become spaces, and the first
+ * Content-Length field carries the body's length (later ones are dropped; one is added at the
+ * end when there was none: RFC 3261 §20.14 requires it over TCP, and over UDP it does no harm).
+ */
+class HeadText {
+  // Plain fields, not #private: appending to a #private string field measured ≈ 0.5–1 µs slower
+  // per response under Bun, and the class is not exported anyway.
+  private text: string;
+  private wroteLength = false;
+  private readonly bodyLength: number;
+
+  constructor(startLine: string, bodyLength: number) {
+    this.text = `${startLine}\r\n`;
+    this.bodyLength = bodyLength;
+  }
+
+  field(name: string, value: string): void {
+    // Only "Content-Length" (14) and its compact form "l" (1) need the canonical lookup.
+    if (
+      (name.length === 14 || name.length === 1) && canonicalHeaderName(name) === "content-length"
+    ) {
+      if (!this.wroteLength) this.text += `${name}: ${this.bodyLength}\r\n`;
+      this.wroteLength = true;
+    } else this.text += `${oneLine(name)}: ${oneLine(value)}\r\n`;
+  }
+
+  /** The text through the empty line that ends the header section. */
+  end(): string {
+    const length = this.wroteLength ? "" : `Content-Length: ${this.bodyLength}\r\n`;
+    return `${this.text}${length}\r\n`;
+  }
+}
+
+/**
  * Serializes a message (RFC 3261 §7): start line, header fields with names as stored, a
  * Content-Length equal to the body length (in place of any stored one, else last), an empty line,
  * the body. CR and LF inside values are replaced by spaces.
@@ -263,21 +289,14 @@ function oneLine(text: string): string {
  * ```
  */
 export function formatMessage(message: SipMessage): Uint8Array {
-  let head = message.type === "request"
-    ? `${oneLine(message.method)} ${oneLine(message.requestUri)} SIP/2.0\r\n`
-    : `SIP/2.0 ${message.status} ${oneLine(message.reason)}\r\n`;
-  let wroteLength = false;
-  for (const field of message.headers.fields()) {
-    if (canonicalHeaderName(field.name) === "content-length") {
-      if (!wroteLength) head += `${field.name}: ${message.body.length}\r\n`;
-      wroteLength = true;
-      continue;
-    }
-    head += `${oneLine(field.name)}: ${oneLine(field.value)}\r\n`;
-  }
-  if (!wroteLength) head += `Content-Length: ${message.body.length}\r\n`;
-  head += "\r\n";
-  const headBytes = encoder.encode(head);
+  const head = new HeadText(
+    message.type === "request"
+      ? `${oneLine(message.method)} ${oneLine(message.requestUri)} SIP/2.0`
+      : `SIP/2.0 ${message.status} ${oneLine(message.reason)}`,
+    message.body.length,
+  );
+  for (const field of message.headers.fields()) head.field(field.name, field.value);
+  const headBytes = encoder.encode(head.end());
   if (message.body.length === 0) return headBytes;
   const out = new Uint8Array(headBytes.length + message.body.length);
   out.set(headBytes, 0);
