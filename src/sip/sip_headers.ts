@@ -28,7 +28,33 @@ const COMPACT_FORMS: Record<string, string> = {
 
 /** Lower-case long form of a header name: `canonicalHeaderName("m") === "contact"`. */
 export function canonicalHeaderName(name: string): string {
-  // Every request looks up the same few names many times: remember them (bounded).
+  // The names of a REGISTER and its answer as senders write them and as this code looks them up
+  // (≈ 40 times per request): a string switch costs a third of the Map lookup below.
+  switch (name) {
+    case "Via":
+      return "via";
+    case "From":
+      return "from";
+    case "To":
+      return "to";
+    case "Call-ID":
+      return "call-id";
+    case "CSeq":
+      return "cseq";
+    case "Contact":
+      return "contact";
+    case "Expires":
+      return "expires";
+    case "Max-Forwards":
+      return "max-forwards";
+    case "User-Agent":
+      return "user-agent";
+    case "Content-Length":
+      return "content-length";
+    case "Authorization":
+      return "authorization";
+  }
+  // Every other spelling seen is remembered (bounded).
   const known = CANONICAL_NAMES.get(name);
   if (known !== undefined) return known;
   const lower = name.toLowerCase();

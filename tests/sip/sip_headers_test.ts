@@ -19,6 +19,29 @@ describe("canonicalHeaderName()", () => {
       assert.equal(canonicalHeaderName(name), want);
     });
   }
+
+  it("canonicalHeaderName() gives the usual spellings (its fast path) their lower-case form", () => {
+    const usual = [
+      "Via",
+      "From",
+      "To",
+      "Call-ID",
+      "CSeq",
+      "Contact",
+      "Expires",
+      "Max-Forwards",
+      "User-Agent",
+      "Content-Length",
+      "Authorization",
+    ];
+    for (const name of usual) {
+      // A copy built at run time, as the parser's slices are, and the literal itself.
+      const sliced = `${name}: x`.slice(0, name.length);
+      assert.equal(canonicalHeaderName(sliced), name.toLowerCase());
+      assert.equal(canonicalHeaderName(name), name.toLowerCase());
+      assert.equal(canonicalHeaderName(name.toUpperCase()), name.toLowerCase());
+    }
+  });
 });
 
 describe("splitHeaderList()", () => {
