@@ -11,7 +11,21 @@
 // lands on the B-trees' rightmost pages. Prints user and system CPU per commit and per binding
 // (process.cpuUsage). Variants that break durability (synchronous=OFF, no journal) are there to
 // show where the cost is, not as candidates.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+//
+// Then what one commit writes: the WAL frames (whole pages) of 100 commits as served, counted by
+// the B-tree each page belongs to (SQLite's dbstat table). And, for comparison only, what the same
+// records cost appended to a plain file as JSON lines, one write and one fdatasync per commit: the
+// durable floor of a log-structured store (which this project does not have).
+import {
+  closeSync,
+  copyFileSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
@@ -136,6 +150,91 @@ for (const [name, pragmas] of variants) {
       `${((cpu.user + cpu.system) / commits / batch).toFixed(1)} µs/binding`,
   );
 }
+
+// What the commits write: WAL frames by B-tree, with automatic checkpoints off so that the WAL
+// holds exactly the frames of the commits counted.
+{
+  const path = join(dir, "frames.db");
+  copyFileSync(template, path);
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  const upsert = db.prepare(UPSERT);
+  const event = db.prepare(EVENT);
+  const counted = 100;
+  const run = () => {
+    db.exec("BEGIN IMMEDIATE");
+    for (let i = 0; i < batch; i++) register(upsert, event);
+    db.exec("COMMIT");
+  };
+  for (let i = 0; i < 100; i++) run();
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  for (let i = 0; i < counted; i++) run();
+  const owner = new Map<number, string>();
+  for (const row of db.prepare("SELECT name, pageno, pagetype FROM dbstat").all()) {
+    owner.set(Number(row.pageno), `${row.name} (${row.pagetype})`);
+  }
+  // WAL file: 32-byte header (page size at offset 8), then frames of a 24-byte header (the page
+  // number first) and one page.
+  const wal = readFileSync(`${path}-wal`);
+  const pageSize = wal.readUInt32BE(8);
+  const byTree = new Map<string, number>();
+  let frames = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    const page = wal.readUInt32BE(at);
+    const tree = owner.get(page) ?? `page ${page} (not in a B-tree)`;
+    byTree.set(tree, (byTree.get(tree) ?? 0) + 1);
+    frames++;
+  }
+  db.close();
+  console.log(
+    `\nWAL frames (${pageSize}-byte pages) per commit of ${batch}, as served: ` +
+      `${(frames / counted).toFixed(1)}`,
+  );
+  for (const [tree, n] of [...byTree].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${(n / counted).toFixed(2).padStart(6)}  ${tree}`);
+  }
+}
+
+// For comparison: the same records as JSON lines in a plain file, one write + fdatasync a commit.
+{
+  const fd = openSync(join(dir, "log"), "a");
+  const encoder = new TextEncoder();
+  const record = (): string => {
+    const n = next++;
+    const now = Date.now();
+    return JSON.stringify({
+      aor: `sip:user${String(n).padStart(9, "0")}@127.0.0.1`,
+      id: `b${n.toString(16)}`,
+      contact: `<sip:user${n}@127.0.0.1:5192;transport=UDP>`,
+      callId: `call-${n}`,
+      cseq: 1,
+      expiresAtMs: now + 3_600_000,
+      source: "127.0.0.1:5192",
+      userAgent: "SIPp/3.6",
+      event: "registered",
+    }) + "\n";
+  };
+  const append = () => {
+    let text = "";
+    for (let i = 0; i < batch; i++) text += record();
+    writeSync(fd, encoder.encode(text));
+    fdatasyncSync(fd);
+  };
+  for (let i = 0; i < 200; i++) append();
+  const before = process.cpuUsage();
+  for (let i = 0; i < commits; i++) append();
+  const cpu = process.cpuUsage(before);
+  closeSync(fd);
+  console.log(
+    `\n${"append-only log, for comparison".padEnd(42)} user ${
+      (cpu.user / commits).toFixed(1).padStart(6)
+    } sys ${(cpu.system / commits).toFixed(1).padStart(6)} µs/commit; ` +
+      `${((cpu.user + cpu.system) / commits / batch).toFixed(1)} µs/binding`,
+  );
+}
+
 rmSync(dir, { recursive: true, force: true });
 console.log(
   `(${bindings} bindings stored, ${batch} new bindings of ${args.order} AoRs per commit, ` +

@@ -1,14 +1,16 @@
 // pipeline.ts: CPU per REGISTER of the request pipeline in one process, without sipp or sockets.
 //
-//   bun bench/tools/pipeline.ts [--auth] [--count N] [--burst N] [--root DIR] [--rounds N]
+//   bun bench/tools/pipeline.ts [--auth [--challenge-only]] [--count N] [--burst N] [--root DIR]
+//                               [--rounds N]
 //
 // Wires the same pieces `serve` wires (SipServer, ServerTransactions, Registrar, SqliteBindingStore
 // on a file database with synchronous=FULL, DigestAuthenticator with --auth) to a transport that
 // only records what would be sent, then feeds sipp-like REGISTERs of distinct users, `burst` per
 // event-loop turn (the group-commit size a loaded server sees), and waits for every answer. With
 // --auth each registration is REGISTER → 401 → REGISTER with MD5 credentials → 200, as
-// bench/sipp/register_auth.xml does. Prints CPU µs per registration (process.cpuUsage: every
-// thread, JIT included) and wall µs, per round after one warm-up round.
+// bench/sipp/register_auth.xml does; --challenge-only stops each at its 401, so that the two legs
+// can be told apart (the second costs the difference). Prints CPU µs per registration
+// (process.cpuUsage: every thread, JIT included) and wall µs, per round after one warm-up round.
 //
 // The figure to compare two builds with: it leaves out sipp, the kernel's UDP path and the other
 // load on the machine, which make the sipp benchmark's CPU figure move by ±10 %. `--root` runs the
@@ -22,12 +24,18 @@ import { parseArgs } from "node:util";
 const { values: args } = parseArgs({
   options: {
     auth: { type: "boolean", default: false },
+    "challenge-only": { type: "boolean", default: false },
     count: { type: "string", default: "20000" },
     burst: { type: "string", default: "4" },
     rounds: { type: "string", default: "5" },
     root: { type: "string", default: resolve(import.meta.dirname ?? ".", "../..") },
   },
 });
+if (args["challenge-only"] && !args.auth) {
+  console.error("pipeline: --challenge-only needs --auth");
+  process.exit(2);
+}
+const challengeOnly = args["challenge-only"];
 const count = Number(args.count);
 const burst = Number(args.burst);
 const rounds = Number(args.rounds);
@@ -150,7 +158,10 @@ function registration(i: number): Promise<void> {
   const callId = `${i}-bench@127.0.0.1`;
   return new Promise<void>((done, fail) => {
     pending.set(callId, (status, text) => {
-      if (status === 401 && args.auth) {
+      if (status === 401 && challengeOnly) {
+        pending.delete(callId);
+        done();
+      } else if (status === 401 && args.auth) {
         server.handleDatagram(register(i, callId, 2, authorizationFor(i, text)), remote, transport);
       } else if (status === 200) {
         pending.delete(callId);
@@ -178,7 +189,7 @@ async function round(first: number): Promise<{ cpuUs: number; wallUs: number }> 
   };
 }
 
-const mode = args.auth ? "auth (MD5)" : "no auth";
+const mode = challengeOnly ? "auth (MD5), up to the 401" : args.auth ? "auth (MD5)" : "no auth";
 console.log(`pipeline: ${mode}, ${count} registrations per round, ${burst} per turn, ${src}`);
 await round(0); // warm-up: JIT, SQLite page cache
 const cpu: number[] = [];
