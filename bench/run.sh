@@ -5,7 +5,10 @@
 #
 # Systems, run alternately within every round: ours (dist/registrar-linux-x64, SQLite,
 # synchronous=FULL), kam-mem (Kamailio usrloc in memory), kam-sql (usrloc written through to
-# SQLite). Every server is started and stopped here, on 127.0.0.1 only, under `timeout`.
+# SQLite). The order rotates from round to round (A B C, B C A, C A B, ...): in an A/B of two
+# builds run both ways round, the one run first read about 2 us (4 %) more CPU per REGISTER,
+# which a fixed order charges to one system (bench/RESULTS.md, sixth sitting).
+# Every server is started and stopped here, on 127.0.0.1 only, under `timeout`.
 # Environment (defaults in brackets):
 #   ROUNDS [3]          rounds of the rate and latency phases
 #   SYSTEMS ["ours kam-mem kam-sql"], AUTHS ["noauth auth"]
@@ -267,6 +270,14 @@ run_sipp() {
 scenario_of() { [[ $1 == auth ]] && echo register_auth || echo register; }
 
 # ---------------------------------------------------------------- phases
+# The systems in round $1's order: SYSTEMS rotated left by round - 1 (see the header).
+systems_of_round() {
+  local list=($SYSTEMS) n k out=()
+  n=${#list[@]}
+  for ((k = 0; k < n; k++)); do out+=("${list[$(((k + $1 - 1) % n))]}"); done
+  echo "${out[*]}"
+}
+
 # Rate: for each round, auth mode and system, walk the ladder from the last result until a step
 # passes and the next one fails. A step passes when sipp achieved >= 97 % of the rate, fewer than
 # 0.1 % of calls failed and p99 < 50 ms. A fresh server (empty database) per step.
@@ -280,7 +291,7 @@ phase_rate() {
   for k in "${!ladder[@]}"; do ((ladder[k] <= 4000)) && first=$k; done
   for ((round = 1; round <= ROUNDS; round++)); do
     for auth in $AUTHS; do
-      for sys in $SYSTEMS; do
+      for sys in $(systems_of_round "$round"); do
         local i=${start[$sys-$auth]:-$first} best=-1 lowest_fail=${#ladder[@]}
         while ((i >= 0 && i < ${#ladder[@]})); do
           local rate=${ladder[$i]} dir
@@ -327,7 +338,7 @@ phase_latency() {
       half=$(half_of_ours_max "$auth")
       [[ -n $half && $half != "$LAT_RATE" ]] && rates="$rates $half"
       for rate in $rates; do
-        for sys in $SYSTEMS; do
+        for sys in $(systems_of_round "$round"); do
           local dir
           dir=$(fresh_dir "$sys" "$auth")
           start_server "$sys" "$auth" "$dir"
@@ -355,7 +366,7 @@ phase_steady() {
     for auth in $AUTHS; do
       rate=$STEADY_RATE
       [[ $auth == auth ]] && rate=$((STEADY_RATE / 2))
-      for sys in $SYSTEMS; do
+      for sys in $(systems_of_round "$round"); do
         local dir
         dir=$(fresh_dir "$sys" "$auth")
         start_server "$sys" "$auth" "$dir"
