@@ -63,7 +63,7 @@ const EVENT = "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source
 const dir = mkdtempSync(join(tmpdir(), "registrar-commit-cost-"));
 const template = join(dir, "template.db");
 let next = 0;
-/** Writes one new binding of a pseudo-random AoR and its event. */
+/** Writes one new binding (the next AoR in `--order`) and its event. */
 function register(upsert: StatementSync, event: StatementSync): void {
   const n = next++;
   const aor = sequential
