@@ -14,6 +14,7 @@ import { buildErrorResponse, buildResponse, formatMessage } from "../../src/sip/
 import { SipParseError } from "../../src/sip/sip_parse_error.ts";
 import { formatSipUri, parseSipUri, sipUriEquals } from "../../src/sip/sip_uri.ts";
 import { formatVia, parseVia, parseViaList } from "../../src/sip/via.ts";
+import { prng } from "../_support/prng.ts";
 import { fixtureNames, readFixture } from "./_support.ts";
 
 const ITERATIONS = 20_000;
@@ -24,18 +25,6 @@ const SPECIAL = [...'\r\n\0"<>,;:= \t\\%@[]*'].map((c) => c.charCodeAt(0)).conca
   0x80,
 ]);
 const SOURCE = { address: "203.0.113.9", port: 61000 };
-
-/** mulberry32: a small, fixed, seeded PRNG so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(input: Uint8Array, random: () => number): Uint8Array {
   let bytes = Array.from(input);
