@@ -190,8 +190,8 @@ export class ServerTransactions {
       this.#kill(slot);
     }
     const records = this.#mask + 1;
-    if (records > INITIAL_RECORDS && this.#live * 8 < records) {
-      this.#rebuild(Math.max(INITIAL_RECORDS, powerOfTwo(2 * this.#live)));
+    if (records > INITIAL_RECORDS && this.#live * 16 < records) {
+      this.#rebuild(Math.max(INITIAL_RECORDS, powerOfTwo(4 * this.#live)));
     } else if (
       this.#live === 0 &&
       (this.#units.size > INITIAL_KEY_UNITS || this.#octets.size > INITIAL_ANSWER_BYTES)
@@ -249,10 +249,10 @@ export class ServerTransactions {
     return true;
   }
 
-  /** Room for one more record: the ring rebuilt twice the live records' size once it is full. */
+  /** Room for one more record: once the ring is full, it is rebuilt at four times the live count. */
   #makeRoom(): void {
     if (this.#tail - this.#head > this.#mask) {
-      this.#rebuild(Math.max(INITIAL_RECORDS, powerOfTwo(2 * (this.#live + 1))));
+      this.#rebuild(Math.max(INITIAL_RECORDS, powerOfTwo(4 * (this.#live + 1))));
     }
   }
 
@@ -350,11 +350,17 @@ export class ServerTransactions {
   }
 
   /**
-   * Moves the live records, in order, into new rings of `size` records (a power of two above the
-   * live count) and of twice the code units and bytes they use: to grow, to drop gone records and
-   * to give memory back. Slots change, so the index is rebuilt too.
+   * Moves the live records, in order, into a new record ring of `size` (a power of two above the
+   * live count), and the code units and bytes from the first live record's on into rings of twice
+   * that span, at the same positions (copied in bulk): to grow, to drop gone records and to give
+   * memory back. Slots change, so the index is rebuilt too.
    */
   #rebuild(size: number): void {
+    const first = this.#liveHead();
+    const unitsFrom = first < 0 ? this.#units.tail : this.#keyAt[first]!;
+    const octetsFrom = first < 0 ? this.#octets.tail : this.#bytesAt[first]!;
+    this.#units = this.#units.copy(unitsFrom, INITIAL_KEY_UNITS);
+    this.#octets = this.#octets.copy(octetsFrom, INITIAL_ANSWER_BYTES);
     const old = {
       mask: this.#mask,
       state: this.#state,
@@ -366,17 +372,7 @@ export class ServerTransactions {
       port: this.#port,
       bytesAt: this.#bytesAt,
       bytesLength: this.#bytesLength,
-      units: this.#units,
-      octets: this.#octets,
     };
-    let unitCount = 0;
-    let byteCount = 0;
-    for (let p = this.#head; p < this.#tail; p++) {
-      const s = p & old.mask;
-      if (old.state[s] === GONE) continue;
-      unitCount += old.keyLength[s]! + old.addressLength[s]!;
-      byteCount += old.bytesLength[s]!;
-    }
     this.#mask = size - 1;
     this.#state = new Uint8Array(size);
     this.#deadlineMs = new Float64Array(size);
@@ -389,14 +385,6 @@ export class ServerTransactions {
     this.#bytesLength = new Uint32Array(size);
     this.#index = new Int32Array(size * 2);
     this.#indexMask = size * 2 - 1;
-    const units = new Ring(
-      (n) => new Uint16Array(n),
-      Math.max(INITIAL_KEY_UNITS, powerOfTwo(2 * unitCount)),
-    );
-    const octets = new Ring(
-      (n) => new Uint8Array(n),
-      Math.max(INITIAL_ANSWER_BYTES, powerOfTwo(2 * byteCount)),
-    );
     let slot = 0;
     for (let p = this.#head; p < this.#tail; p++) {
       const s = p & old.mask;
@@ -404,23 +392,15 @@ export class ServerTransactions {
       this.#state[slot] = old.state[s]!;
       this.#deadlineMs[slot] = old.deadlineMs[s]!;
       this.#hash[slot] = old.hash[s]!;
-      this.#keyAt[slot] = units.tail;
-      for (let i = 0; i < old.keyLength[s]! + old.addressLength[s]!; i++) {
-        units.append(old.units.at(old.keyAt[s]! + i));
-      }
+      this.#keyAt[slot] = old.keyAt[s]!;
       this.#keyLength[slot] = old.keyLength[s]!;
       this.#addressLength[slot] = old.addressLength[s]!;
       this.#port[slot] = old.port[s]!;
-      this.#bytesAt[slot] = octets.tail;
-      for (let i = 0; i < old.bytesLength[s]!; i++) {
-        octets.append(old.octets.at(old.bytesAt[s]! + i));
-      }
+      this.#bytesAt[slot] = old.bytesAt[s]!;
       this.#bytesLength[slot] = old.bytesLength[s]!;
       this.#insert(slot);
       slot++;
     }
-    this.#units = units;
-    this.#octets = octets;
     this.#head = 0;
     this.#tail = slot;
   }
@@ -466,11 +446,28 @@ class Ring {
   reserve(oldest: number, length: number): void {
     const needed = this.tail - oldest + length;
     if (needed <= this.#mask + 1) return;
-    const size = powerOfTwo(needed);
-    const data = this.make(size);
-    for (let p = oldest; p < this.tail; p++) data[p & (size - 1)] = this.#data[p & this.#mask]!;
-    this.#data = data;
-    this.#mask = size - 1;
+    const grown = this.#copyInto(oldest, powerOfTwo(needed));
+    this.#data = grown.#data;
+    this.#mask = grown.#mask;
+  }
+
+  /** A new ring, twice the span from `oldest` to the tail (at least `minimum`), with that span. */
+  copy(oldest: number, minimum: number): Ring {
+    return this.#copyInto(oldest, Math.max(minimum, powerOfTwo(2 * (this.tail - oldest))));
+  }
+
+  /** Elements from `oldest` on into a new ring of `size`, at the same positions, in bulk. */
+  #copyInto(oldest: number, size: number): Ring {
+    const ring = new Ring(this.make, size);
+    for (let p = oldest; p < this.tail;) {
+      const from = p & this.#mask;
+      const to = p & (size - 1);
+      const n = Math.min(this.tail - p, this.#mask + 1 - from, size - to);
+      ring.#data.set(this.#data.subarray(from, from + n), to);
+      p += n;
+    }
+    ring.tail = this.tail;
+    return ring;
   }
 }
 
