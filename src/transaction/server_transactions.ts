@@ -71,7 +71,7 @@ const INITIAL_ANSWER_BYTES = 256 * 1024;
  * an open-addressing hash table of ring slots (linear probing, at most half full) to find a key;
  * the keys and the answers' addresses as UTF-16 code units in a second ring, the answers' bytes in
  * a third. Why: with each of 30,000 transactions a Map entry, an entry object, queue slots, a key
- * string and its answer's Uint8Array, all living for Timer J, the collector cost ≈ 7 µs per
+ * string and its answer's Uint8Array, all living for Timer J, the collector cost 7–10 µs per
  * REGISTER under load (bench/RESULTS.md, seventh sitting). Everything is rebuilt, smaller, once
  * the load is gone.
  *
