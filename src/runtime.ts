@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import process from "node:process";
 import { systemClock } from "./clock.ts";
 import type { CliContext } from "./cli/cli_context.ts";
-import type { NativeUdpOpen } from "./transport/native_udp_transport.ts";
+import type { NativeUdp, NativeUdpOpen } from "./transport/native_udp_transport.ts";
 
 /** "bun", "deno" or "node": which runtime runs this code. */
 export function runtimeName(): "bun" | "deno" | "node" {
@@ -84,9 +84,58 @@ function collectGarbageOf(
 }
 
 /** Bun's native UDP socket (`Bun.udpSocket`), which `serve` prefers for IPv4; absent on Deno. */
-function nativeUdpOf(g: { Bun?: { udpSocket?: NativeUdpOpen } }): NativeUdpOpen | undefined {
+function nativeUdpOf(g: { Bun?: { udpSocket?: NativeUdpOpen } }): NativeUdp | undefined {
   const bun = g.Bun;
-  return bun?.udpSocket === undefined ? undefined : (options) => bun.udpSocket!(options);
+  if (bun?.udpSocket === undefined) return undefined;
+  return { open: (options) => bun.udpSocket!(options), setReceiveBuffer: setReceiveBufferOf() };
+}
+
+/** The part of bun:ffi used here. */
+interface BunFfi {
+  dlopen(
+    path: string,
+    symbols: Record<string, { args: string[]; returns: string }>,
+  ): { symbols: Record<string, (...args: unknown[]) => number> };
+  ptr(view: ArrayBufferView): unknown;
+}
+
+// Linux's values, the same on x86-64 and arm64 (asm-generic/socket.h).
+const SOL_SOCKET = 1;
+const SO_RCVBUF = 8;
+
+/**
+ * SO_RCVBUF through libc's setsockopt and getsockopt, by bun:ffi: Bun.udpSocket has no option for
+ * it. Linux with glibc only (a Pi's Raspberry Pi OS is); elsewhere, or if libc cannot be loaded,
+ * undefined, and the socket keeps the system's default. Loaded on first use (`serve` only).
+ */
+function setReceiveBufferOf(): ((fd: number, bytes: number) => number | null) | undefined {
+  if (process.platform !== "linux") return undefined;
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  let libc: ReturnType<BunFfi["dlopen"]> | null | undefined;
+  return (fd, bytes) => {
+    const ffi = getBuiltin?.("bun:ffi") as BunFfi | undefined;
+    if (ffi === undefined) return null;
+    if (libc === undefined) {
+      try {
+        libc = ffi.dlopen("libc.so.6", {
+          setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
+          getsockopt: { args: ["i32", "i32", "i32", "ptr", "ptr"], returns: "i32" },
+        });
+      } catch {
+        libc = null;
+      }
+    }
+    if (libc === null) return null;
+    const value = new Int32Array([bytes]);
+    if (libc.symbols.setsockopt!(fd, SOL_SOCKET, SO_RCVBUF, ffi.ptr(value), 4) !== 0) return null;
+    const length = new Uint32Array([4]);
+    if (
+      libc.symbols.getsockopt!(fd, SOL_SOCKET, SO_RCVBUF, ffi.ptr(value), ffi.ptr(length)) !== 0
+    ) {
+      return null;
+    }
+    return value[0]!;
+  };
 }
 
 /** The CLI context of the real process. */

@@ -1,6 +1,6 @@
 // CliContext: everything a subcommand may touch of the outside world, passed in (tests fake it).
 import type { Clock } from "../clock.ts";
-import type { NativeUdpOpen } from "../transport/native_udp_transport.ts";
+import type { NativeUdp } from "../transport/native_udp_transport.ts";
 
 /** The outside world of one CLI invocation; `src/runtime.ts` builds the real one. */
 export interface CliContext {
@@ -25,7 +25,7 @@ export interface CliContext {
   /** A full garbage collection now, where the runtime offers one (Bun); `serve` after a burst. */
   collectGarbage?: () => void;
   /** The runtime's native UDP socket where it has one (Bun); `serve` binds IPv4 through it. */
-  nativeUdp?: NativeUdpOpen;
+  nativeUdp?: NativeUdp;
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */

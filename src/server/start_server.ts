@@ -20,9 +20,13 @@ import { openDataDirectory } from "../store/open_database.ts";
 import { SqliteBindingStore } from "../store/sqlite_binding_store.ts";
 import { SqliteUserStore } from "../store/sqlite_user_store.ts";
 import { ServerTransactions, TIMER_J_MS } from "../transaction/server_transactions.ts";
-import { formatAddress, openUdpTransport } from "../transport/udp_transport.ts";
+import {
+  formatAddress,
+  openUdpTransport,
+  UDP_RECEIVE_BUFFER_BYTES,
+} from "../transport/udp_transport.ts";
 import type { DatagramTransport } from "../transport/udp_transport.ts";
-import type { NativeUdpOpen } from "../transport/native_udp_transport.ts";
+import type { NativeUdp } from "../transport/native_udp_transport.ts";
 import { AfterBurst } from "./burst_memory.ts";
 import type { ServeConfig } from "./serve_config.ts";
 import { SipServer } from "./sip_server.ts";
@@ -115,7 +119,7 @@ export async function startServer(
     /** When a burst is over; default `new AfterBurst()` (tests pass a smaller one). */
     afterBurst?: AfterBurst;
     /** Bun's native UDP socket, for IPv4 listen addresses (see `openUdpTransport`). */
-    nativeUdp?: NativeUdpOpen;
+    nativeUdp?: NativeUdp;
   },
 ): Promise<RunningServer> {
   const { clock, logger } = deps;
@@ -192,6 +196,17 @@ export async function startServer(
       );
     }
     const listenText = transports.map((t) => `udp:${formatAddress(t.local)}`);
+    for (const t of transports) {
+      // Linux grants twice what is asked unless net.core.rmem_max caps it: less means capped.
+      if (t.receiveBufferBytes !== null && t.receiveBufferBytes < UDP_RECEIVE_BUFFER_BYTES) {
+        logger.warn("udp receive buffer capped by the system: bursts may be dropped", {
+          listen: formatAddress(t.local),
+          asked: UDP_RECEIVE_BUFFER_BYTES,
+          granted: t.receiveBufferBytes,
+          hint: `sysctl -w net.core.rmem_max=${UDP_RECEIVE_BUFFER_BYTES}`,
+        });
+      }
+    }
 
     let lastRegisters = 0;
     let lastAtMs = startedAtMs;
@@ -266,6 +281,7 @@ export async function startServer(
       auth: config.auth,
       users: users?.countUsers(),
       allow: allow.length === 0 ? undefined : config.allow.join(","),
+      rcvbuf: transports.map((t) => t.receiveBufferBytes ?? "default").join(","),
     });
 
     let current = config;

@@ -7,6 +7,8 @@ import type { DatagramTransport, Remote } from "./udp_transport.ts";
 export interface NativeUdpSocket {
   readonly port: number;
   readonly hostname: string;
+  /** The socket's file descriptor (for `NativeUdp.setReceiveBuffer`). */
+  readonly fd: number;
   /** False when the kernel's send buffer is full: the datagram was not sent. Throws on a bad peer. */
   send(data: Uint8Array, port: number, address: string): boolean;
   close(): void;
@@ -26,6 +28,16 @@ export interface NativeUdpOptions {
 /** `Bun.udpSocket`, bound to its receiver. */
 export type NativeUdpOpen = (options: NativeUdpOptions) => Promise<NativeUdpSocket>;
 
+/** What the runtime offers for the native path (`runtime.ts` builds it; tests pass fakes). */
+export interface NativeUdp {
+  open: NativeUdpOpen;
+  /**
+   * Sets a socket's receive buffer (SO_RCVBUF), which `Bun.udpSocket` has no option for; returns
+   * the size the kernel then reports, or null when it could not be set. Absent: left as it is.
+   */
+  setReceiveBuffer?: (fd: number, bytes: number) => number | null;
+}
+
 /** Datagrams held while the kernel's send buffer is full; beyond this they are dropped. */
 export const MAX_HELD_DATAGRAMS = 4096;
 
@@ -35,13 +47,14 @@ export const MAX_HELD_DATAGRAMS = 4096;
  * benchmark's echo test. Same contract as `openUdpTransport`: send errors go to `onError` and are
  * never thrown; a host name as destination (a Via maddr) is resolved first. A datagram the kernel
  * cannot take yet (send buffer full) is held, up to MAX_HELD_DATAGRAMS, and sent at the next
- * drain, in order.
+ * drain, in order. A `receiveBufferBytes` above 0 is asked for through `native.setReceiveBuffer`.
  */
 export async function openNativeUdpTransport(
-  open: NativeUdpOpen,
+  native: NativeUdp,
   listen: Remote,
   onDatagram: (data: Uint8Array, remote: Remote, transport: DatagramTransport) => void,
   onError: (error: Error) => void,
+  receiveBufferBytes = 0,
 ): Promise<DatagramTransport> {
   let closed = false;
   let held: Array<{ data: Uint8Array; address: string; port: number }> = [];
@@ -65,10 +78,14 @@ export async function openNativeUdpTransport(
 
   // The transport exists before the socket, so a datagram can never reach it half-built.
   let socket: NativeUdpSocket | undefined;
+  let receiveBuffer: number | null = null;
   const local: Remote = { address: listen.address, port: listen.port };
   const transport: DatagramTransport = {
     protocol: "udp",
     local,
+    get receiveBufferBytes() {
+      return receiveBuffer;
+    },
     send(data, address, port) {
       if (closed || socket === undefined) return;
       if (isIP(address) === 0) {
@@ -93,7 +110,7 @@ export async function openNativeUdpTransport(
   };
 
   try {
-    socket = await open({
+    socket = await native.open({
       hostname: listen.address,
       port: listen.port,
       socket: {
@@ -125,7 +142,25 @@ export async function openNativeUdpTransport(
   // Port 0 resolves to the one the kernel chose.
   local.address = socket.hostname;
   local.port = socket.port;
+  if (receiveBufferBytes > 0) {
+    receiveBuffer = setReceiveBuffer(native, socket.fd, receiveBufferBytes, onError);
+  }
   return transport;
+}
+
+function setReceiveBuffer(
+  native: NativeUdp,
+  fd: number,
+  bytes: number,
+  onError: (error: Error) => void,
+): number | null {
+  if (native.setReceiveBuffer === undefined) return null;
+  try {
+    return native.setReceiveBuffer(fd, bytes);
+  } catch (error) {
+    onError(new Error(`Cannot set the UDP receive buffer: ${messageOf(error)}`));
+    return null;
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/log.ts";
+import { createLogger, silentLogger } from "../../src/log.ts";
 import { DEFAULT_SERVE_CONFIG } from "../../src/server/serve_config.ts";
 import type { ServeConfig } from "../../src/server/serve_config.ts";
 import { startServer } from "../../src/server/start_server.ts";
 import type { RunningServer } from "../../src/server/start_server.ts";
+import type { NativeUdp } from "../../src/transport/native_udp_transport.ts";
+import { UDP_RECEIVE_BUFFER_BYTES } from "../../src/transport/udp_transport.ts";
 import { readResponse, UdpClient } from "../_support/udp_client.ts";
 import { newBranch, registerText } from "../_support/sip_messages.ts";
 import type { RegisterSpec } from "../_support/sip_messages.ts";
@@ -238,5 +240,56 @@ describe("registrar serve on IPv6", () => {
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("registrar serve: the UDP receive buffer", () => {
+  /** A native socket that binds nothing, whose receive buffer the system grants `granted` of. */
+  const nativeGranting = (granted: number | null): NativeUdp => ({
+    open: (options) =>
+      Promise.resolve({
+        port: 5999,
+        hostname: options.hostname,
+        fd: 7,
+        send: () => true,
+        close: () => {},
+      }),
+    setReceiveBuffer: () => granted,
+  });
+
+  async function startLogged(native: NativeUdp): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), "registrar-rcvbuf-"));
+    const lines: string[] = [];
+    const logger = createLogger((line) => void lines.push(line), "info", () => 0);
+    const server = await startServer(config(dir), {
+      clock: new FakeClock(),
+      logger,
+      nativeUdp: native,
+    });
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    return lines;
+  }
+
+  it("warns, with the sysctl to raise, when the system grants less than asked", async () => {
+    const lines = await startLogged(nativeGranting(425_984)); // Linux's default cap, doubled
+    const warning = lines.find((l) => l.includes("udp receive buffer capped"));
+    assert.ok(warning, lines.join(""));
+    assert.match(warning, / warn /);
+    assert.match(warning, /granted=425984/);
+    assert.match(warning, new RegExp(`asked=${UDP_RECEIVE_BUFFER_BYTES}`));
+    assert.match(warning, new RegExp(`net\\.core\\.rmem_max=${UDP_RECEIVE_BUFFER_BYTES}`));
+    assert.match(lines.find((l) => l.includes(" ready "))!, /rcvbuf=425984/);
+  });
+
+  it("says nothing when granted in full, and names an unknown size in the ready line", async () => {
+    const full = await startLogged(nativeGranting(2 * UDP_RECEIVE_BUFFER_BYTES));
+    assert.equal(full.filter((l) => l.includes("receive buffer")).length, 0, full.join(""));
+    assert.match(
+      full.find((l) => l.includes(" ready "))!,
+      new RegExp(`rcvbuf=${2 * UDP_RECEIVE_BUFFER_BYTES}`),
+    );
+    const unknown = await startLogged(nativeGranting(null));
+    assert.match(unknown.find((l) => l.includes(" ready "))!, /rcvbuf=default/);
   });
 });

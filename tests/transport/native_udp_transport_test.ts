@@ -4,18 +4,22 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import {
   MAX_HELD_DATAGRAMS,
+  type NativeUdp,
   type NativeUdpOpen,
   type NativeUdpOptions,
   type NativeUdpSocket,
   openNativeUdpTransport,
 } from "../../src/transport/native_udp_transport.ts";
-import { openUdpTransport } from "../../src/transport/udp_transport.ts";
+import { processContext } from "../../src/runtime.ts";
+import { expectedReceiveBuffer } from "../_support/receive_buffer.ts";
+import { openUdpTransport, UDP_RECEIVE_BUFFER_BYTES } from "../../src/transport/udp_transport.ts";
 import type { DatagramTransport, Remote } from "../../src/transport/udp_transport.ts";
 
 /** A socket that records what it sends; `full` makes send report a full kernel buffer. */
 class FakeSocket implements NativeUdpSocket {
   readonly port = 5060;
   readonly hostname = "127.0.0.1";
+  readonly fd = 42;
   sent: string[] = [];
   full = false;
   closed = 0;
@@ -37,15 +41,13 @@ class FakeSocket implements NativeUdpSocket {
   }
 }
 
-function fakeOpen(): { open: NativeUdpOpen; socket: () => FakeSocket } {
+function fakeOpen(): { open: NativeUdpOpen; native: NativeUdp; socket: () => FakeSocket } {
   let made: FakeSocket | undefined;
-  return {
-    open: (options) => {
-      made = new FakeSocket(options);
-      return Promise.resolve(made);
-    },
-    socket: () => made!,
+  const open: NativeUdpOpen = (options) => {
+    made = new FakeSocket(options);
+    return Promise.resolve(made);
   };
+  return { open, native: { open }, socket: () => made! };
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -56,7 +58,7 @@ async function openOnFake() {
   const fake = fakeOpen();
   const errors: string[] = [];
   const transport = await openNativeUdpTransport(
-    fake.open,
+    fake.native,
     LISTEN,
     () => {},
     (e) => errors.push(e.message),
@@ -68,7 +70,7 @@ describe("openNativeUdpTransport()", () => {
   it("openNativeUdpTransport() binds the listen address and hands datagrams up with their source", async () => {
     const fake = fakeOpen();
     const received: Array<[string, Remote, DatagramTransport]> = [];
-    const transport = await openNativeUdpTransport(fake.open, LISTEN, (data, remote, t) => {
+    const transport = await openNativeUdpTransport(fake.native, LISTEN, (data, remote, t) => {
       received.push([new TextDecoder().decode(data), remote, t]);
     }, () => {});
     const socket = fake.socket();
@@ -159,7 +161,7 @@ describe("openNativeUdpTransport()", () => {
       options.socket.data(socket, bytes("early"), 5062, "10.0.0.2");
       return Promise.resolve(socket);
     };
-    const transport = await openNativeUdpTransport(open, LISTEN, (data, _remote, t) => {
+    const transport = await openNativeUdpTransport({ open }, LISTEN, (data, _remote, t) => {
       received.push([new TextDecoder().decode(data), t]);
     }, () => {});
     assert.deepEqual(received, [["early", transport]]);
@@ -168,7 +170,7 @@ describe("openNativeUdpTransport()", () => {
   it("openNativeUdpTransport() reports a failed bind as one readable error", async () => {
     const open: NativeUdpOpen = () => Promise.reject(new Error("bind EADDRINUSE 127.0.0.1"));
     await assert.rejects(
-      openNativeUdpTransport(open, LISTEN, () => {}, () => {}),
+      openNativeUdpTransport({ open }, LISTEN, () => {}, () => {}),
       { message: "Cannot listen on UDP 127.0.0.1:5060: bind EADDRINUSE 127.0.0.1" },
     );
   });
@@ -178,14 +180,64 @@ describe("openNativeUdpTransport()", () => {
     socket.options.socket.error(socket, new Error("ECONNREFUSED"));
     assert.deepEqual(errors, ["ECONNREFUSED"]);
   });
+
+  it("openNativeUdpTransport() asks for the receive buffer on the socket's fd and reports what was granted", async () => {
+    const fake = fakeOpen();
+    const asked: Array<[number, number]> = [];
+    const native: NativeUdp = {
+      open: fake.open,
+      setReceiveBuffer: (fd, bytes) => {
+        asked.push([fd, bytes]);
+        return 2 * bytes;
+      },
+    };
+    const transport = await openNativeUdpTransport(native, LISTEN, () => {}, () => {}, 65536);
+    assert.deepEqual(asked, [[42, 65536]]);
+    assert.equal(transport.receiveBufferBytes, 131072);
+    const untouched = await openNativeUdpTransport(native, LISTEN, () => {}, () => {});
+    assert.equal(asked.length, 1, "no size asked: the buffer is left alone");
+    assert.equal(untouched.receiveBufferBytes, null);
+    const unable = await openNativeUdpTransport(fake.native, LISTEN, () => {}, () => {}, 65536);
+    assert.equal(unable.receiveBufferBytes, null, "a runtime that cannot set it reports null");
+  });
+
+  it("openNativeUdpTransport() reports a receive buffer it cannot set and serves all the same", async () => {
+    const fake = fakeOpen();
+    const errors: string[] = [];
+    const native: NativeUdp = {
+      open: fake.open,
+      setReceiveBuffer: () => {
+        throw new Error("libc.so.6: cannot open shared object file");
+      },
+    };
+    const transport = await openNativeUdpTransport(
+      native,
+      LISTEN,
+      () => {},
+      (e) => errors.push(e.message),
+      65536,
+    );
+    assert.deepEqual(errors, [
+      "Cannot set the UDP receive buffer: libc.so.6: cannot open shared object file",
+    ]);
+    assert.equal(transport.receiveBufferBytes, null);
+    transport.send(bytes("x"), "10.0.0.2", 5060);
+    assert.deepEqual(fake.socket().sent, ["x>10.0.0.2:5060"]);
+  });
 });
 
 describe("openUdpTransport() with a native socket", () => {
-  it("openUdpTransport() binds IPv4 through the native socket", async () => {
+  it("openUdpTransport() binds IPv4 through the native socket, asking for UDP_RECEIVE_BUFFER_BYTES", async () => {
     const fake = fakeOpen();
-    const transport = await openUdpTransport(LISTEN, () => {}, () => {}, fake.open);
+    const asked: number[] = [];
+    const native: NativeUdp = {
+      open: fake.open,
+      setReceiveBuffer: (_fd, size) => (asked.push(size), size),
+    };
+    const transport = await openUdpTransport(LISTEN, () => {}, () => {}, native);
     transport.send(bytes("x"), "10.0.0.2", 5060);
     assert.deepEqual(fake.socket().sent, ["x>10.0.0.2:5060"]);
+    assert.deepEqual(asked, [UDP_RECEIVE_BUFFER_BYTES]);
     await transport.close();
   });
 
@@ -197,7 +249,7 @@ describe("openUdpTransport() with a native socket", () => {
         { address: "::1", port: 0 },
         () => {},
         () => {},
-        fake.open,
+        fake.native,
       );
     } catch (error) {
       // A machine without IPv6 loopback cannot run this test.
@@ -210,11 +262,11 @@ describe("openUdpTransport() with a native socket", () => {
   });
 
   // The real thing, where the runtime has it.
-  const bun = (globalThis as { Bun?: { udpSocket?: NativeUdpOpen } }).Bun;
+  const real = processContext().nativeUdp;
   it("Bun.udpSocket: receives, answers, reports a taken port and closes", {
-    skip: bun?.udpSocket === undefined ? "Bun only" : false,
+    skip: real === undefined ? "Bun only" : false,
   }, async () => {
-    const native: NativeUdpOpen = (options) => bun!.udpSocket!(options);
+    const native = real!;
     const transport = await openUdpTransport(
       { address: "127.0.0.1", port: 0 },
       (data, remote, t) => {
@@ -230,6 +282,8 @@ describe("openUdpTransport() with a native socket", () => {
     try {
       assert.equal(transport.local.address, "127.0.0.1");
       assert.ok(transport.local.port > 0);
+      // Set through bun:ffi's setsockopt, read back with getsockopt.
+      assert.equal(transport.receiveBufferBytes, expectedReceiveBuffer());
       const client = dgram.createSocket("udp4");
       const answer = await new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("no answer within 2 s")), 2000);

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { openUdpTransport, parseListenAddress } from "../../src/transport/udp_transport.ts";
 import type { DatagramTransport, Remote } from "../../src/transport/udp_transport.ts";
+import { expectedReceiveBuffer } from "../_support/receive_buffer.ts";
 
 /** Opens a transport that answers every datagram with "echo:" + its text, to its source. */
 async function openEcho(): Promise<DatagramTransport> {
@@ -42,6 +43,10 @@ describe("openUdpTransport()", () => {
       assert.equal(transport.local.address, "127.0.0.1");
       assert.ok(transport.local.port > 0);
       assert.equal(await roundTrip(transport.local.port, "ping"), "echo:ping:127.0.0.1");
+      // node:dgram's recvBufferSize, as the kernel reports it (no native socket passed here).
+      const expected = expectedReceiveBuffer();
+      if (expected !== null) assert.equal(transport.receiveBufferBytes, expected);
+      else assert.ok((transport.receiveBufferBytes ?? 0) > 0);
     } finally {
       await transport.close();
     }
