@@ -14,11 +14,15 @@
 #   SYSTEMS ["ours kam-mem kam-sql"], AUTHS ["noauth auth"]
 #   STEP_SECONDS [10]   length of one load step
 #   LADDER              REGISTER/s steps of the rate search ["1000 1500 2000 3000 4000 5000 6000
-#                       7000 8000 10000 12000 14000 16000 18000 20000 24000"]
+#                       7000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 36000
+#                       40000"]
 #   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
 #   STEADY_RATE [4000]  rate of the steady phase: CPU per REGISTER of a warmed-up server
 #                       (STEADY_WARM_SECONDS [5] of load first, then STEADY_SECONDS [15] measured)
-#   USERS [200000]      distinct users in the injection file (10 s at 20,000/s never wraps)
+#   USERS [400000]      distinct users in the injection file (10 s at 40,000/s never wraps)
+#   SIPP_BUFFER [4194304] sipp's socket buffers (-buff_size): one sipp socket stands for all the
+#                       phones, and its 64 KiB default overflowed when a server answered a batch
+#                       at once (the kernel caps this at net.core.rmem_max / wmem_max)
 #   IDLE_SECONDS [60]   idle CPU window
 #   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
 #   BASE_BIN            a second build of ours, run as system "ours-base" (before/after figures)
@@ -32,12 +36,13 @@ ROUNDS=${ROUNDS:-3}
 SYSTEMS=${SYSTEMS:-"ours kam-mem kam-sql"}
 AUTHS=${AUTHS:-"noauth auth"}
 STEP_SECONDS=${STEP_SECONDS:-10}
-LADDER=${LADDER:-"1000 1500 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 18000 20000 24000"}
+LADDER=${LADDER:-"1000 1500 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 36000 40000"}
 LAT_RATE=${LAT_RATE:-2000}
 STEADY_RATE=${STEADY_RATE:-4000}
 STEADY_WARM_SECONDS=${STEADY_WARM_SECONDS:-5}
 STEADY_SECONDS=${STEADY_SECONDS:-15}
-USERS=${USERS:-200000}
+USERS=${USERS:-400000}
+SIPP_BUFFER=${SIPP_BUFFER:-4194304}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$root/dist/registrar-linux-x64}
 OURS_PORT=${OURS_PORT:-5180}
@@ -201,6 +206,8 @@ stop_server() {
 # ---------------------------------------------------------------- data
 # The injection file sipp reads; SIPP_USERS names another (the steady phase's second half).
 users_csv() { echo "${SIPP_USERS:-$WORK/users-$USERS.csv}"; }
+second_half_csv() { echo "$WORK/users-second-half-$USERS.csv"; }
+auth_template() { echo "$WORK/auth-template-$USERS"; }
 
 prepare_users() {
   mkdir -p "$WORK"
@@ -210,15 +217,15 @@ prepare_users() {
     bash "$root/tests/interop/make_users.sh" "$USERS" 127.0.0.1 "$csv" 2>/dev/null
   fi
   # The steady phase warms up on the first half of the users and measures on the second.
-  if [[ ! -s $WORK/users-second-half.csv ]]; then
-    awk -v half=$((USERS / 2)) 'NR == 1 || NR > half + 1' "$csv" >"$WORK/users-second-half.csv"
+  if [[ ! -s $(second_half_csv) ]]; then
+    awk -v half=$((USERS / 2)) 'NR == 1 || NR > half + 1' "$csv" >"$(second_half_csv)"
   fi
   # ours with auth: the same users as digest users of realm 127.0.0.1 (imported once, copied).
-  if [[ ! -s $WORK/auth-template/registrar.db ]]; then
+  if [[ ! -s $(auth_template)/registrar.db ]]; then
     log "importing $USERS digest users for ours (once)"
-    rm -rf "$WORK/auth-template"
+    rm -rf "$(auth_template)"
     awk -F';' 'NR > 1 { print $1 "@" $2 ":" $4 }' "$csv" >"$WORK/users.txt"
-    timeout 300 "$BIN" user import "$WORK/users.txt" --data "$WORK/auth-template" >/dev/null
+    timeout 600 "$BIN" user import "$WORK/users.txt" --data "$(auth_template)" >/dev/null
   fi
 }
 
@@ -228,8 +235,8 @@ fresh_dir() {
   rm -rf "$dir"
   mkdir -p "$dir"
   if [[ $1 == ours* && $2 == auth ]]; then
-    sqlite3 "$WORK/auth-template/registrar.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-    cp "$WORK/auth-template/registrar.db" "$dir/"
+    sqlite3 "$(auth_template)/registrar.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$(auth_template)/registrar.db" "$dir/"
   fi
   echo "$dir"
 }
@@ -248,6 +255,7 @@ run_sipp() {
     cd "$dir"
     timeout -k 5 400 sipp "127.0.0.1:$SRV_PORT" -sf "$here/sipp/$scenario.xml" -inf "$(users_csv)" \
       -key expires 3600 -i 127.0.0.1 -p "$SIPP_PORT" -mp "$SIPP_MEDIA_PORT" -timer_resol 1 \
+      -buff_size "$SIPP_BUFFER" \
       -default_behaviors all,-bye -nostdin -r "$rate" -l 5000 "${limit[@]}" \
       -trace_stat -stf stat.csv -fd 3600 -trace_rtt -rtt_freq 1000 "$@" >sipp.out 2>&1 || true
   )
@@ -269,6 +277,14 @@ run_sipp() {
 
 scenario_of() { [[ $1 == auth ]] && echo register_auth || echo register; }
 
+# socket_drops PORT: datagrams the kernel dropped at the server's socket on 127.0.0.1:PORT because
+# its receive buffer was full (the last column of /proc/net/udp). A sipp retransmission follows
+# each one after T1 (500 ms).
+socket_drops() {
+  awk -v p=":$(printf '%04X' "$1")" 'substr($2, length($2) - 4) == p { d += $NF } END { print d + 0 }' \
+    /proc/net/udp
+}
+
 # ---------------------------------------------------------------- phases
 # The systems in round $1's order: SYSTEMS rotated left by round - 1 (see the header).
 systems_of_round() {
@@ -283,7 +299,7 @@ systems_of_round() {
 # 0.1 % of calls failed and p99 < 50 ms. A fresh server (empty database) per step.
 phase_rate() {
   local tsv=$OUT/rate.tsv
-  echo -e "round\tsystem\tauth\trate\tcreated\tsuccessful\tfailed\tretrans\tachieved\tp50_ms\tp99_ms\tcpu_us_per_register\tpass" >"$tsv"
+  echo -e "round\tsystem\tauth\trate\tcreated\tsuccessful\tfailed\tretrans\tdrops\tachieved\tp50_ms\tp99_ms\tcpu_us_per_register\tpass" >"$tsv"
   local ladder=($LADDER)
   declare -A start
   local round auth sys first=0 k
@@ -299,6 +315,8 @@ phase_rate() {
           start_server "$sys" "$auth" "$dir"
           local created succ fail retrans elapsed p50 p99 cpu
           read -r created succ fail retrans elapsed p50 p99 cpu < <(measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
+          local drops
+          drops=$(socket_drops "$SRV_PORT")
           stop_server
           local achieved pass
           achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
@@ -306,8 +324,8 @@ phase_rate() {
             -v maxp="$MAX_P99_MS" -v maxf="$MAX_FAIL_RATIO" 'BEGIN {
               ok = a >= 0.97 * r && c > 0 && f / c < maxf && p != "NA" && p + 0 < maxp
               print ok ? "yes" : "no" }')
-          echo -e "$round\t$sys\t$auth\t$rate\t$created\t$succ\t$fail\t$retrans\t$achieved\t$p50\t$p99\t$cpu\t$pass" >>"$tsv"
-          log "rate round $round $sys $auth: $rate/s -> achieved $achieved, failed $fail, p99 $p99 ms, cpu $cpu us/REGISTER: $pass"
+          echo -e "$round\t$sys\t$auth\t$rate\t$created\t$succ\t$fail\t$retrans\t$drops\t$achieved\t$p50\t$p99\t$cpu\t$pass" >>"$tsv"
+          log "rate round $round $sys $auth: $rate/s -> achieved $achieved, failed $fail, dropped $drops, p99 $p99 ms, cpu $cpu us/REGISTER: $pass"
           if [[ $pass == yes ]]; then
             ((i > best)) && best=$i
             ((i + 1 >= lowest_fail)) && break
@@ -321,7 +339,7 @@ phase_rate() {
         ((best >= 0)) && start[$sys-$auth]=$best
         local max=0
         ((best >= 0)) && max=${ladder[$best]}
-        echo -e "$round\t$sys\t$auth\tMAX\t\t\t\t\t$max\t\t\t\t" >>"$tsv"
+        echo -e "$round\t$sys\t$auth\tMAX\t\t\t\t\t\t$max\t\t\t\t" >>"$tsv"
       done
     done
   done
@@ -330,7 +348,7 @@ phase_rate() {
 # Latency and CPU per REGISTER at fixed rates: LAT_RATE, and half of ours' median max rate.
 phase_latency() {
   local tsv=$OUT/latency.tsv
-  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tretrans\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
+  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tretrans\tdrops\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
   local round auth sys rate
   for ((round = 1; round <= ROUNDS; round++)); do
     for auth in $AUTHS; do
@@ -344,8 +362,10 @@ phase_latency() {
           start_server "$sys" "$auth" "$dir"
           local created succ fail retrans elapsed p50 p99 cpu
           read -r created succ fail retrans elapsed p50 p99 cpu < <(measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS")
+          local drops
+          drops=$(socket_drops "$SRV_PORT")
           stop_server
-          echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$p50\t$p99\t$cpu" >>"$tsv"
+          echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$drops\t$p50\t$p99\t$cpu" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
         done
       done
@@ -372,7 +392,7 @@ phase_steady() {
         start_server "$sys" "$auth" "$dir"
         local created succ fail retrans elapsed p50 p99 cpu
         run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_WARM_SECONDS" >/dev/null
-        read -r created succ fail retrans elapsed p50 p99 cpu < <(SIPP_USERS=$WORK/users-second-half.csv \
+        read -r created succ fail retrans elapsed p50 p99 cpu < <(SIPP_USERS=$(second_half_csv) \
           measured_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
         stop_server
         echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu" >>"$tsv"
