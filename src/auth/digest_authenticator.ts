@@ -1,5 +1,5 @@
 // DigestAuthenticator: RFC 3261 §22.4 digest for REGISTER, with SHA-256 and MD5 (RFC 8760).
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Logger } from "../log.ts";
 import type {
   AuthDecision,
@@ -10,6 +10,7 @@ import type { SipEndpoint, SipRequest } from "../sip/message.ts";
 import { parseSipUri, sipUriEquals } from "../sip/sip_uri.ts";
 import type { BanTracker } from "./ban_tracker.ts";
 import type { Ban } from "./ban_tracker.ts";
+import { equalHexText } from "./constant_time.ts";
 import { CredentialsSyntaxError, parseCredentials } from "./credentials.ts";
 import { computeHa1, digestResponse } from "./digest.ts";
 import type { NonceCounts } from "./nonce_counts.ts";
@@ -59,14 +60,6 @@ function uriMatches(digestUri: string, requestUri: string): boolean {
   } catch {
     return false;
   }
-}
-
-const UTF8 = new TextEncoder();
-
-function equalHex(a: string, b: string): boolean {
-  const x = UTF8.encode(a.toLowerCase());
-  const y = UTF8.encode(b.toLowerCase());
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -181,7 +174,7 @@ export class DigestAuthenticator implements RegisterAuthenticator {
       nc: ncText,
       cnonce,
     });
-    if (user === null || !equalHex(expected, response)) {
+    if (user === null || !equalHexText(expected, response)) {
       return this.#fail(source, username, realm, user !== null, nowMs, unauthorized);
     }
     // The password was right: an old nonce or a reused nonce-count only needs a fresh nonce.

@@ -62,6 +62,31 @@ describe("NonceService", () => {
     const nonces = new NonceService(secret, 300_000);
     assert.notEqual(nonces.issue("office", 1), nonces.issue("office", 1));
   });
+
+  it("draws a fresh random part for every nonce, across refills of its random pool", () => {
+    const nonces = new NonceService(secret, 300_000);
+    const randomParts = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const n = nonces.issue("office", 1_000_000);
+      assert.equal(nonces.check(n, "office", 1_000_000).kind, "valid");
+      randomParts.add(Buffer.from(n, "base64url").subarray(8, 16).toString("hex"));
+    }
+    assert.equal(randomParts.size, 2_000);
+  });
+
+  it("refuses a nonce whose MAC differs in any one byte", () => {
+    const nonces = new NonceService(secret, 300_000);
+    const bytes = Buffer.from(nonces.issue("office", 1_000_000), "base64url");
+    for (let i = 16; i < 32; i++) {
+      const forged = Buffer.from(bytes);
+      forged[i]! ^= 0x01;
+      assert.equal(
+        nonces.check(forged.toString("base64url"), "office", 1_000_000).kind,
+        "invalid",
+        `MAC byte ${i}`,
+      );
+    }
+  });
 });
 
 describe("NonceCounts", () => {
