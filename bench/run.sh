@@ -421,7 +421,8 @@ measured_sipp() {
 # Half of ours' median max rate from rate.tsv, rounded down to 100/s; empty without data.
 half_of_ours_max() {
   [[ -s $OUT/rate.tsv ]] || return 0
-  awk -F'\t' -v a="$1" '$2 == "ours" && $3 == a && $4 == "MAX" { print $9 }' "$OUT/rate.tsv" |
+  awk -F'\t' -v a="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "achieved") col = i }
+    $2 == "ours" && $3 == a && $4 == "MAX" { print $col }' "$OUT/rate.tsv" |
     sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%d\n", int(v[int((NR + 1) / 2)] / 200) * 100 }'
 }
 
