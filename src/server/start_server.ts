@@ -197,7 +197,8 @@ export async function startServer(
     }
     const listenText = transports.map((t) => `udp:${formatAddress(t.local)}`);
     for (const t of transports) {
-      // Linux grants twice what is asked unless net.core.rmem_max caps it: less means capped.
+      // Linux reports twice the size it grants (socket(7)): a report below the size asked means
+      // net.core.rmem_max let through at most half of it.
       if (t.receiveBufferBytes !== null && t.receiveBufferBytes < UDP_RECEIVE_BUFFER_BYTES) {
         logger.warn("udp receive buffer capped by the system: bursts may be dropped", {
           listen: formatAddress(t.local),
