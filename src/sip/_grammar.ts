@@ -157,7 +157,7 @@ export function parseGenericParams(s: string, i: number): Map<string, string | n
     i = skipWsp(s, i + 1);
     const nameEnd = scan(s, i, TOKEN);
     if (nameEnd === i) return null;
-    const name = s.slice(i, nameEnd).toLowerCase();
+    const name = lowerParamName(s, i, nameEnd);
     i = skipWsp(s, nameEnd);
     let value: string | null = null;
     if (s.charCodeAt(i) === 0x3d /* = */) {
@@ -176,6 +176,31 @@ export function parseGenericParams(s: string, i: number): Map<string, string | n
     }
     if (!params.has(name)) params.set(name, value);
   }
+}
+
+// Parameter names of Via, To, From and Contact, lower-case, by length (see lowerParamName).
+const PARAM_NAMES: string[][] = [];
+for (
+  const name of ["branch", "rport", "received", "tag", "maddr", "ttl", "expires", "q", "reg-id"]
+) (PARAM_NAMES[name.length] ??= []).push(name);
+
+/**
+ * `s.slice(from, to).toLowerCase()`, as a shared string when it is a common parameter name in
+ * any case: no slice to allocate, lower-case and hash for the parameter map.
+ */
+function lowerParamName(s: string, from: number, to: number): string {
+  const candidates = PARAM_NAMES[to - from];
+  if (candidates !== undefined) {
+    next: for (const name of candidates) {
+      for (let k = 0; k < name.length; k++) {
+        let c = s.charCodeAt(from + k);
+        if (c >= 0x41 && c <= 0x5a) c += 0x20;
+        if (c !== name.charCodeAt(k)) continue next;
+      }
+      return name;
+    }
+  }
+  return s.slice(from, to).toLowerCase();
 }
 
 /** Formats a generic-param value: as is when it is a token or host, else as a quoted-string. */
@@ -248,12 +273,21 @@ export function isHost(s: string): boolean {
   return first !== 0x2e && first !== 0x2d && s.indexOf("..") === -1;
 }
 
+/** The value of the decimal digits `s[from, to)`, which the caller has checked are digits. */
+export function digitsValue(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return n;
+}
+
 /** Parses 1*DIGIT; returns null for anything else. Values above 2^53 lose precision. */
 export function parseDigits(s: string): number | null {
   if (s.length === 0) return null;
+  let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return null;
+    n = n * 10 + (c - 0x30); // no Number(s): that resolves the substring and parses a double
   }
-  return Number(s);
+  return n;
 }

@@ -1,9 +1,9 @@
 // parseMessage: the bytes of one datagram → a SipRequest or SipResponse (RFC 3261 §7, §18.3, §25).
-import { isToken, isWsp, parseDigits, quote } from "./_grammar.ts";
+import { isToken, isWsp, parseDigits, quote, scan, skipWsp, TOKEN } from "./_grammar.ts";
 import { parseCSeq } from "./header_values.ts";
 import type { SipMessage } from "./message.ts";
 import { type NameAddr, parseNameAddr } from "./name_addr.ts";
-import { type SipHeaderField, SipHeaders } from "./sip_headers.ts";
+import { type SipHeaderField, SipHeaders, writtenHeaderName } from "./sip_headers.ts";
 import { type RecoveredRequest, SipParseError } from "./sip_parse_error.ts";
 import { parseSipUri, type SipUri } from "./sip_uri.ts";
 import { parseViaList } from "./via.ts";
@@ -29,6 +29,8 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
 /** `status` of the SipParseError thrown for a keep-alive: drop silently, never answer. */
 export const KEEP_ALIVE_STATUS = 0;
 
+/** The body of every message without one: zero bytes, so nothing can be written to it. */
+const NO_BODY = new Uint8Array(0);
 const LF = 0x0a;
 const CR = 0x0d;
 // Not fatal: invalid UTF-8 becomes U+FFFD, which every later check treats as ordinary text.
@@ -47,6 +49,13 @@ const SINGLE_HEADERS = ["To", "From", "Call-ID", "CSeq"] as const;
 type StartLine =
   | { kind: "request"; method: string; requestUri: string; error: SipParseError | null }
   | { kind: "response"; status: number; reason: string; error: SipParseError | null };
+
+function lineTooLong(lineBytes: number, maxLineBytes: number): SipParseError {
+  return bad(
+    `A header line is ${lineBytes} bytes long; the limit is ${maxLineBytes}`,
+    "Header line too long",
+  );
+}
 
 function bad(message: string, reasonPhrase: string, status = 400): SipParseError {
   return new SipParseError(message, { reasonPhrase, status });
@@ -96,60 +105,75 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
   let textEnd = len;
   let lineStart = pos;
   let crlf = true; // every line break so far is CRLF, as senders write them
-  for (;;) {
-    const lf = data.indexOf(LF, lineStart);
-    const lineEnd = lf === -1 ? len : lf;
-    const lineBytes = lineEnd - lineStart -
-      (lineEnd > lineStart && data[lineEnd - 1] === CR ? 1 : 0);
-    if (lineBytes > maxLineBytes) {
-      throw bad(
-        `A header line is ${lineBytes} bytes long; the limit is ${maxLineBytes}`,
-        "Header line too long",
-      );
-    }
-    if (lf === -1) break;
-    if (data[lf - 1] !== CR) crlf = false;
-    const next = data[lf + 1];
-    if (next === LF || (next === CR && data[lf + 2] === LF)) {
-      textEnd = lf;
-      bodyStart = lf + (next === LF ? 2 : 3);
+  for (let i = pos; i < len; i++) {
+    if (data[i] !== LF) continue;
+    const cr = data[i - 1] === CR; // i > lineStart: a line is never empty here
+    const lineBytes = i - lineStart - (cr ? 1 : 0);
+    if (lineBytes > maxLineBytes) throw lineTooLong(lineBytes, maxLineBytes);
+    if (!cr) crlf = false;
+    const next = data[i + 1];
+    if (next === LF || (next === CR && data[i + 2] === LF)) {
+      textEnd = i;
+      bodyStart = i + (next === LF ? 2 : 3);
       break;
     }
-    lineStart = lf + 1;
+    lineStart = i + 1;
+  }
+  if (bodyStart === -1) {
+    const lineBytes = len - lineStart - (len > lineStart && data[len - 1] === CR ? 1 : 0);
+    if (lineBytes > maxLineBytes) throw lineTooLong(lineBytes, maxLineBytes);
   }
 
   // With CRLF throughout, split at CRLF (the header section's last CR is left out) and spare a
   // strip per line; only the last line can then still end in a CR.
-  const text = decoder.decode(
-    data.subarray(pos, crlf && bodyStart !== -1 ? textEnd - 1 : textEnd),
-  );
-  const lines = crlf ? text.split("\r\n") : text.split("\n");
-  const lastLine = lines.length - 1;
-  const lineAt = (k: number) => crlf && k < lastLine ? lines[k]! : stripCr(lines[k]!);
-  const startLine = parseStartLine(lineAt(0));
+  const cut = crlf && bodyStart !== -1 ? textEnd - 1 : textEnd;
+  let text: string;
+  if (pos === 0 && bodyStart === len) {
+    // No body (a REGISTER's usual case): decode the whole datagram, which spares a view, and
+    // drop the line endings after `cut`, one character per byte since they are CR and LF.
+    const whole = decoder.decode(data);
+    text = whole.slice(0, whole.length - (len - cut));
+  } else text = decoder.decode(data.subarray(pos, cut));
+  // Lines end at CRLF (or LF); a line's end leaves out a CR that is not part of a CRLF break.
+  // The lines are read in place, as offsets into `text`: only names and values become strings.
+  const sep = crlf ? "\r\n" : "\n";
+  let lineEnd = text.indexOf(sep);
+  let last = lineEnd === -1;
+  if (last) lineEnd = text.length;
+  const startText = text.slice(0, lineEndWithoutCr(text, 0, lineEnd, crlf, last));
+  const startLine = parseStartLine(startText);
 
   // Split the header fields, remembering the first bad line but keeping the rest for recovery.
   const fields: SipHeaderField[] = [];
   const checkChars = BAD_CHAR_ANYWHERE.test(text);
-  let lineError: SipParseError | null = checkChars && hasBadControl(lineAt(0))
-    ? bad(`Start line ${quote(lines[0]!)} holds a control character`, "Invalid start line")
+  let lineError: SipParseError | null = checkChars && hasBadControl(startText)
+    ? bad(
+      `Start line ${quote(text.slice(0, lineEnd))} holds a control character`,
+      "Invalid start line",
+    )
     : null;
   let tooMany = false;
-  for (let k = 1; k < lines.length; k++) {
-    const line = lineAt(k);
+  let next = lineEnd + sep.length;
+  while (!last) {
+    const from = next;
+    let end = text.indexOf(sep, from);
+    last = end === -1;
+    if (last) end = text.length;
+    next = end + sep.length;
+    const to = lineEndWithoutCr(text, from, end, crlf, last);
     // Only the last line can be empty: the final line ending when no empty line followed.
-    if (line === "") continue;
-    if (checkChars && hasBadControl(line)) {
+    if (to === from) continue;
+    if (checkChars && hasBadControl(text.slice(from, to))) {
       lineError ??= bad(
-        `Header line ${quote(line)} holds a control character`,
+        `Header line ${quote(text.slice(from, to))} holds a control character`,
         "Invalid header line",
       );
       continue;
     }
-    const first = line.charCodeAt(0);
-    if (isWsp(first)) {
+    if (isWsp(text.charCodeAt(from))) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous field.
       const previous = fields[fields.length - 1];
+      const line = text.slice(from, to);
       const more = line.trim();
       if (previous === undefined) {
         lineError ??= bad(
@@ -161,14 +185,13 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
       }
       continue;
     }
-    const colon = line.indexOf(":");
-    let nameEnd = colon;
-    // RFC 3261 §7.3.1: whitespace is allowed between the name and the colon.
-    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = colon === -1 ? "" : line.slice(0, nameEnd);
-    if (!isToken(name)) {
+    // name = token (RFC 3261 §25.1), then whitespace (allowed before the colon, §7.3.1), then ":".
+    // Neither scan can pass `to`: a CR, an LF or the end of the text follows every line.
+    const nameEnd = scan(text, from, TOKEN);
+    const colon = skipWsp(text, nameEnd);
+    if (nameEnd === from || colon >= to || text.charCodeAt(colon) !== 0x3a /* : */) {
       lineError ??= bad(
-        `Cannot parse header line ${quote(line)}: expected "name: value"`,
+        `Cannot parse header line ${quote(text.slice(from, to))}: expected "name: value"`,
         "Invalid header line",
       );
       continue;
@@ -177,7 +200,15 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
       tooMany = true;
       break;
     }
-    fields.push({ name, value: line.slice(colon + 1).trim() });
+    // The value without the LWS around it (RFC 3261 §7.3.1), sliced once.
+    let valueStart = colon + 1;
+    let valueEnd = to;
+    while (valueStart < valueEnd && isWsp(text.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isWsp(text.charCodeAt(valueEnd - 1))) valueEnd--;
+    fields.push({
+      name: writtenHeaderName(text, from, nameEnd),
+      value: text.slice(valueStart, valueEnd),
+    });
   }
   const headers = new SipHeaders(fields);
 
@@ -274,7 +305,7 @@ export function parseMessage(data: Uint8Array, limits?: Partial<ParseLimits>): S
     }
     bodyEnd = bodyStart + n;
   }
-  const body = data.subarray(bodyStart, bodyEnd);
+  const body = bodyEnd === bodyStart ? NO_BODY : data.subarray(bodyStart, bodyEnd);
 
   if (startLine.kind === "request") {
     return {
@@ -316,8 +347,18 @@ function hasBadControl(line: string): boolean {
   return false;
 }
 
-function stripCr(line: string): string {
-  return line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+/**
+ * Where the line `text[from, end)` ends once a trailing CR is left out: with CRLF breaks only the
+ * last line can hold one (the header section's end was cut before its CR), with bare LFs any can.
+ */
+function lineEndWithoutCr(
+  text: string,
+  from: number,
+  end: number,
+  crlf: boolean,
+  last: boolean,
+): number {
+  return (!crlf || last) && end > from && text.charCodeAt(end - 1) === CR ? end - 1 : end;
 }
 
 /**

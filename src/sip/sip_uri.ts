@@ -1,5 +1,6 @@
 // SIP and SIPS URIs (RFC 3261 §19.1): parse, format and compare.
 import {
+  digitsValue,
   escapePercent,
   HNVCHAR,
   HOSTCHAR,
@@ -96,7 +97,7 @@ export function parseSipUri(text: string): SipUri {
     let j = i + 1;
     while (j < text.length && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
     if (j === i + 1 || j - i > 6) throw invalid(text, "bad port");
-    port = Number(text.slice(i + 1, j));
+    port = digitsValue(text, i + 1, j);
     if (port > 65535) throw invalid(text, "bad port");
     i = j;
   }

@@ -1,5 +1,6 @@
 // Via header values (RFC 3261 §20.42, §18.2.1; RFC 3581 rport): parse and format.
 import {
+  digitsValue,
   formatGenericParams,
   HOSTCHAR,
   isHost,
@@ -58,11 +59,11 @@ export function parseVia(element: string): Via {
     }
     const end = scan(s, i, TOKEN);
     if (end === i) throw invalid(element, "bad sent-protocol");
-    parts.push(s.slice(i, end));
+    parts.push(upperToken(s, i, end));
     i = skipWsp(s, end);
   }
-  const protocol = `${parts[0]}/${parts[1]}`.toUpperCase();
-  const transport = parts[2]!.toUpperCase();
+  const protocol = parts[0] === "SIP" && parts[1] === "2.0" ? "SIP/2.0" : `${parts[0]}/${parts[1]}`;
+  const transport = parts[2]!;
 
   let hostEnd: number;
   if (s.charCodeAt(i) === 0x5b /* [ */) {
@@ -79,7 +80,7 @@ export function parseVia(element: string): Via {
     i = skipWsp(s, i + 1);
     let j = i;
     while (j < s.length && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x39) j++;
-    port = j === i || j - i > 5 ? null : Number(s.slice(i, j));
+    port = j === i || j - i > 5 ? null : digitsValue(s, i, j);
     if (port === null || port > 65535) throw invalid(element, "bad sent-by port");
     i = j;
   }
@@ -112,6 +113,23 @@ export function parseVia(element: string): Via {
     }
   }
   return { protocol, transport, host, port, params, branch, received, rport };
+}
+
+// The sent-protocol tokens nearly every Via carries, upper-case (see upperToken).
+const PROTOCOL_TOKENS = ["SIP", "2.0", "UDP", "TCP", "TLS", "WS", "WSS", "SCTP"];
+
+/** `s.slice(from, to).toUpperCase()`, as a shared string for the tokens above in any case. */
+function upperToken(s: string, from: number, to: number): string {
+  next: for (const token of PROTOCOL_TOKENS) {
+    if (token.length !== to - from) continue;
+    for (let k = 0; k < token.length; k++) {
+      let c = s.charCodeAt(from + k);
+      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+      if (c !== token.charCodeAt(k)) continue next;
+    }
+    return token;
+  }
+  return s.slice(from, to).toUpperCase();
 }
 
 /**

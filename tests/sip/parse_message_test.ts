@@ -93,6 +93,33 @@ describe("parseMessage()", () => {
     assert.deepEqual(field, { name: "x-CUSTOM", value: "spaced value" });
   });
 
+  it("parseMessage() keeps every spelling of a name, common or not, and finds each", () => {
+    const spellings = ["Call-ID", "call-id", "CALL-ID", "Call-Id", "i"];
+    for (const spelling of spellings) {
+      const req = parseRequest(
+        rawMessage(registerWith("Call-ID:", `${spelling}: test@192.0.2.20`)),
+      );
+      assert.equal(req.headers.fields()[4]?.name, spelling);
+      assert.equal(req.headers.get("Call-ID"), "test@192.0.2.20");
+      assert.equal(req.headers.get("i"), "test@192.0.2.20");
+    }
+  });
+
+  it("parseMessage() reads a datagram whose header section ends in LF LF, or runs to its end", () => {
+    const lfOnly = REGISTER_LINES.join("\n") + "\n\n";
+    assert.equal(parseRequest(encoder.encode(lfOnly)).headers.get("CSeq"), "1 REGISTER");
+    const error = catchSipError(() => parseMessage(encoder.encode(REGISTER_LINES.join("\r\n"))));
+    assert.equal(error.reasonPhrase, "Missing empty line after headers");
+    assert.equal(error.recovered?.headers.get("Content-Length"), "0");
+  });
+
+  it("parseMessage() rejects a CR inside a header line of a CRLF message", () => {
+    const error = catchSipError(() =>
+      parseMessage(rawMessage(registerWith("Max-Forwards:", "Max-Forwards: 7\r0")))
+    );
+    assert.equal(error.reasonPhrase, "Invalid header line");
+  });
+
   it("parseMessage() decodes UTF-8 header values", () => {
     const req = parseRequest(
       rawMessage(registerWith("To:", 'To: "Zoë Ñúñez 日本" <sip:sam@example.com>')),

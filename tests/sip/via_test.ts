@@ -42,6 +42,15 @@ describe("parseVia()", () => {
     ["SIP/2.0/UDP h;branch=z9hG4bK-.!%66*_+`'~", { branch: "z9hG4bK-.!%66*_+`'~" }],
     ['SIP/2.0/UDP h;branch=z9hG4bK1;x-comment="a; b"', { branch: "z9hG4bK1" }],
     ["SIP/2.0/UDP h", { branch: null, params: new Map() }],
+    // The common tokens in any case, and uncommon ones, are upper-cased alike.
+    ["Sip/2.0/Tls h", { protocol: "SIP/2.0", transport: "TLS" }],
+    ["sip/3.0/xyz h", { protocol: "SIP/3.0", transport: "XYZ" }],
+    ["SIP/2.0/UDP h:65535;RPORT;Received=10.0.0.1", {
+      port: 65535,
+      rport: true,
+      received: "10.0.0.1",
+    }],
+    ["SIP/2.0/UDP h:00070", { port: 70 }],
   ];
   for (const [text, want] of cases) {
     it(`parseVia() reads ${JSON.stringify(text)}`, () => {
@@ -63,6 +72,19 @@ describe("parseVia()", () => {
     ]);
   });
 
+  it("parseVia() lower-cases names close to the common ones like any other", () => {
+    const via = parseVia("SIP/2.0/UDP h;BRANCHES=1;Tags;rPort2=3;TAG=4;Q");
+    assert.deepEqual([...via.params], [
+      ["branches", "1"],
+      ["tags", null],
+      ["rport2", "3"],
+      ["tag", "4"],
+      ["q", null],
+    ]);
+    assert.equal(via.branch, null);
+    assert.equal(via.rport, null);
+  });
+
   const bad = [
     "",
     "SIP/2.0/UDP",
@@ -72,6 +94,8 @@ describe("parseVia()", () => {
     "SIP/2.0/UDP :5060",
     "SIP/2.0/UDP host:",
     "SIP/2.0/UDP host:99999",
+    "SIP/2.0/UDP host:65536",
+    "SIP/2.0/UDP host:000070",
     "SIP/2.0/UDP host:50a",
     "SIP/2.0/UDP [2001:db8::1",
     "SIP/2.0/UDP [zz]",
