@@ -22,7 +22,7 @@ export class CredentialsSyntaxError extends SyntaxError {
  */
 export function parseCredentials(value: string): Credentials {
   const text = value.trim();
-  const space = text.search(/\s/);
+  const space = firstWhitespace(text);
   if (space <= 0) {
     throw new CredentialsSyntaxError(`Cannot parse credentials "${value}": no parameters`);
   }
@@ -37,8 +37,8 @@ export function parseCredentials(value: string): Credentials {
     if (i >= n) break;
     const eq = text.indexOf("=", i);
     if (eq === -1) throw fail("expected name=value");
-    const name = text.slice(i, eq).trim().toLowerCase();
-    if (!TOKEN.test(name)) throw fail("bad parameter name");
+    const name = paramName(text, i, eq);
+    if (name === null) throw fail("bad parameter name");
     i = eq + 1;
     while (i < n && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
     let v: string;
@@ -71,6 +71,70 @@ export function parseCredentials(value: string): Credentials {
 }
 
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+// RFC 3261 §25.1 token characters, for the scan in paramName.
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~") {
+  TOKEN_CHARS[c.charCodeAt(0)] = 1;
+}
+// The digest parameters of RFC 3261 §25.1 and RFC 7616, lower-case.
+const DIGEST_PARAMS = [
+  "username",
+  "realm",
+  "nonce",
+  "uri",
+  "response",
+  "algorithm",
+  "cnonce",
+  "opaque",
+  "qop",
+  "nc",
+];
+
+/** Index of the first whitespace character (as /\s/ finds it), or -1. */
+function firstWhitespace(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return i;
+    if (c >= 0x80) return text.search(/\s/); // Unicode spaces count too
+  }
+  return -1;
+}
+
+/**
+ * The lower-cased auth-param name in `text[from, to)` with the whitespace around it left out, or
+ * null when it is not a token. A digest parameter comes back as the shared string above, read in
+ * place: an Authorization header carries ten of them on every authenticated REGISTER.
+ */
+function paramName(text: string, from: number, to: number): string | null {
+  let start = from;
+  let end = to;
+  while (start < end && isLineSpace(text.charCodeAt(start))) start++;
+  while (end > start && isLineSpace(text.charCodeAt(end - 1))) end--;
+  for (let k = start; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 0x80 || TOKEN_CHARS[c] !== 1) {
+      // Not plain ASCII: the general rule (trim() knows every Unicode space).
+      const name = text.slice(from, to).trim().toLowerCase();
+      return TOKEN.test(name) ? name : null;
+    }
+  }
+  if (start === end) return null;
+  next: for (const known of DIGEST_PARAMS) {
+    if (known.length !== end - start) continue;
+    for (let k = 0; k < known.length; k++) {
+      let c = text.charCodeAt(start + k);
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== known.charCodeAt(k)) continue next;
+    }
+    return known;
+  }
+  return text.slice(start, end).toLowerCase();
+}
+
+/** SP, HTAB, CR or LF. */
+function isLineSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
 
 /** Whitespace or the comma between auth-params. */
 function isSeparator(c: number): boolean {

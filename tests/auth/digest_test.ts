@@ -92,8 +92,38 @@ describe("parseCredentials()", () => {
     assert.equal(c.params.get("uri"), "sip:a");
   });
 
+  it("lower-cases names in any case, with whitespace around them, known or not", () => {
+    const c = parseCredentials(
+      'Digest  USERNAME = "bob" ,Realm= "office",NC=00000001, X-Vendor=Thing, nOnCe="n"',
+    );
+    assert.deepEqual([...c.params], [
+      ["username", "bob"],
+      ["realm", "office"],
+      ["nc", "00000001"],
+      ["x-vendor", "Thing"],
+      ["nonce", "n"],
+    ]);
+  });
+
+  it("takes Unicode spaces as whitespace, as trim() does", () => {
+    const c = parseCredentials('Digest\u00a0username="bob", \u00a0realm="office"');
+    assert.equal(c.scheme, "Digest");
+    assert.equal(c.params.get("username"), "bob");
+    assert.equal(c.params.get("realm"), "office");
+  });
+
   for (
-    const bad of ["Digest", 'Digest username="bob', "Digest username", 'Digest a="1", a="2"']
+    const bad of [
+      "Digest",
+      'Digest username="bob',
+      "Digest username",
+      'Digest a="1", a="2"',
+      'Digest realm="x", REALM="y"',
+      "Digest a,=1",
+      'Digest na me="x"',
+      'Digest ="x"',
+      'Digest nonçe="x"',
+    ]
   ) {
     it(`rejects ${JSON.stringify(bad)}`, () => {
       assert.throws(() => parseCredentials(bad), SyntaxError);
