@@ -72,16 +72,35 @@ export function scan(s: string, i: number, table: Uint8Array): number {
  * (RFC 3261 §25.1 escaped = "%" HEXDIG HEXDIG).
  */
 export function isEscapedText(s: string, table: Uint8Array): boolean {
-  for (let i = 0; i < s.length; i++) {
+  return escapedRange(s, 0, s.length, table) !== ESCAPED_INVALID;
+}
+
+/** `escapedRange`: the text breaks the rule. */
+export const ESCAPED_INVALID = -1;
+/** `escapedRange`: the text is `table` characters only. */
+export const ESCAPED_PLAIN = 0;
+/** `escapedRange`: the text is valid and holds at least one `%HH` escape. */
+export const ESCAPED_WITH_ESCAPES = 1;
+
+/**
+ * `isEscapedText` on `s[from, to)`, read in place, telling also whether any escape was seen (so
+ * that plain text needs no `unescapePercent`).
+ */
+export function escapedRange(s: string, from: number, to: number, table: Uint8Array): number {
+  let result = ESCAPED_PLAIN;
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x25 /* % */) {
-      const h1 = s.charCodeAt(i + 1);
-      const h2 = s.charCodeAt(i + 2);
-      if (!(h1 < 128 && HEX[h1] === 1 && h2 < 128 && HEX[h2] === 1)) return false;
+      const h1 = i + 1 < to ? s.charCodeAt(i + 1) : -1;
+      const h2 = i + 2 < to ? s.charCodeAt(i + 2) : -1;
+      if (!(h1 >= 0 && h1 < 128 && HEX[h1] === 1 && h2 >= 0 && h2 < 128 && HEX[h2] === 1)) {
+        return ESCAPED_INVALID;
+      }
+      result = ESCAPED_WITH_ESCAPES;
       i += 2;
-    } else if (c >= 128 || table[c] !== 1) return false;
+    } else if (c >= 128 || table[c] !== 1) return ESCAPED_INVALID;
   }
-  return true;
+  return result;
 }
 
 const decoder = new TextDecoder("utf-8");

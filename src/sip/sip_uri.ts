@@ -1,6 +1,10 @@
 // SIP and SIPS URIs (RFC 3261 §19.1): parse, format and compare.
 import {
   digitsValue,
+  ESCAPED_INVALID,
+  ESCAPED_PLAIN,
+  ESCAPED_WITH_ESCAPES,
+  escapedRange,
   escapePercent,
   HNVCHAR,
   HOSTCHAR,
@@ -51,11 +55,12 @@ function invalid(text: string, why: string): SipParseError {
 export function parseSipUri(text: string): SipUri {
   const colon = text.indexOf(":");
   if (colon <= 0) throw invalid(text, "missing scheme");
-  const scheme = text.slice(0, colon).toLowerCase();
-  if (scheme !== "sip" && scheme !== "sips") {
+  const scheme = sipScheme(text, colon);
+  if (scheme === null) {
     // RFC 3261 §19.1.1 / RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-    if (/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
-      throw new SipParseError(`Unsupported URI scheme ${quote(scheme)} in ${quote(text)}`, {
+    const other = text.slice(0, colon).toLowerCase();
+    if (/^[a-z][a-z0-9+.-]*$/.test(other)) {
+      throw new SipParseError(`Unsupported URI scheme ${quote(other)} in ${quote(text)}`, {
         status: 416,
         reasonPhrase: "Unsupported URI Scheme",
       });
@@ -63,33 +68,50 @@ export function parseSipUri(text: string): SipUri {
     throw invalid(text, "malformed scheme");
   }
 
+  // Each part is checked in place and sliced once; only parts holding %HH escapes are unescaped.
   let i = colon + 1;
   let user: string | null = null;
   let password: string | null = null;
   // '@' cannot appear unescaped after the userinfo (§25.1), so the first one ends it.
   const at = text.indexOf("@", i);
   if (at !== -1) {
-    const userinfo = text.slice(i, at);
-    const pw = userinfo.indexOf(":");
-    const rawUser = pw === -1 ? userinfo : userinfo.slice(0, pw);
-    if (rawUser === "" || !isEscapedText(rawUser, USER)) throw invalid(text, "bad user part");
-    user = unescapePercent(rawUser);
+    let pw = text.indexOf(":", i);
+    if (pw > at) pw = -1;
+    const userEnd = pw === -1 ? at : pw;
+    const userForm = escapedRange(text, i, userEnd, USER);
+    if (userEnd === i || userForm === ESCAPED_INVALID) throw invalid(text, "bad user part");
+    user = unescaped(text, i, userEnd, userForm);
     if (pw !== -1) {
-      const rawPassword = userinfo.slice(pw + 1);
-      if (!isEscapedText(rawPassword, PASSWORD)) throw invalid(text, "bad password");
-      password = unescapePercent(rawPassword);
+      const passwordForm = escapedRange(text, pw + 1, at, PASSWORD);
+      if (passwordForm === ESCAPED_INVALID) throw invalid(text, "bad password");
+      password = unescaped(text, pw + 1, at, passwordForm);
     }
     i = at + 1;
   }
 
   let hostEnd: number;
+  let host: string;
   if (text.charCodeAt(i) === 0x5b /* [ */) {
     const close = text.indexOf("]", i);
     if (close === -1) throw invalid(text, "unterminated IPv6 reference");
     hostEnd = close + 1;
-  } else hostEnd = scan(text, i, HOSTCHAR);
-  const host = text.slice(i, hostEnd).toLowerCase();
-  if (!isHost(host)) throw invalid(text, "bad host");
+    host = text.slice(i, hostEnd).toLowerCase();
+    if (!isHost(host)) throw invalid(text, "bad host");
+  } else {
+    // HOSTCHAR only, by the scan; what isHost adds: not empty, no leading "." or "-", no "..".
+    hostEnd = scan(text, i, HOSTCHAR);
+    let upper = false;
+    for (let k = i; k < hostEnd; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x2e && text.charCodeAt(k + 1) === 0x2e && k + 1 < hostEnd) {
+        throw invalid(text, "bad host");
+      }
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+    }
+    const first = text.charCodeAt(i);
+    if (hostEnd === i || first === 0x2e || first === 0x2d) throw invalid(text, "bad host");
+    host = upper ? text.slice(i, hostEnd).toLowerCase() : text.slice(i, hostEnd);
+  }
   i = hostEnd;
 
   let port: number | null = null;
@@ -106,16 +128,23 @@ export function parseSipUri(text: string): SipUri {
   while (text.charCodeAt(i) === 0x3b /* ; */) {
     let j = i + 1;
     while (j < text.length && !isParamEnd(text.charCodeAt(j))) j++;
-    const param = text.slice(i + 1, j);
-    const eq = param.indexOf("=");
-    const rawName = eq === -1 ? param : param.slice(0, eq);
-    const rawValue = eq === -1 ? null : param.slice(eq + 1);
-    if (rawName === "" || !isEscapedText(rawName, PARAMCHAR)) throw invalid(text, "bad parameter");
-    if (rawValue !== null && (rawValue === "" || !isEscapedText(rawValue, PARAMCHAR))) {
-      throw invalid(text, "bad parameter value");
+    let eq = text.indexOf("=", i + 1);
+    if (eq > j) eq = -1;
+    const nameEnd = eq === -1 ? j : eq;
+    const nameForm = escapedRange(text, i + 1, nameEnd, PARAMCHAR);
+    if (nameEnd === i + 1 || nameForm === ESCAPED_INVALID) throw invalid(text, "bad parameter");
+    let value: string | null = null;
+    if (eq !== -1) {
+      const valueForm = escapedRange(text, eq + 1, j, PARAMCHAR);
+      if (eq + 1 === j || valueForm === ESCAPED_INVALID) {
+        throw invalid(text, "bad parameter value");
+      }
+      value = unescaped(text, eq + 1, j, valueForm);
     }
-    const name = unescapePercent(rawName).toLowerCase();
-    if (!params.has(name)) params.set(name, rawValue === null ? null : unescapePercent(rawValue));
+    const name = nameForm === ESCAPED_PLAIN
+      ? lowerUriParamName(text, i + 1, nameEnd)
+      : unescapePercent(text.slice(i + 1, nameEnd)).toLowerCase();
+    if (!params.has(name)) params.set(name, value);
     i = j;
   }
 
@@ -135,6 +164,40 @@ export function parseSipUri(text: string): SipUri {
   }
   if (i !== text.length) throw invalid(text, `unexpected character at offset ${i}`);
   return { scheme, user, password, host, port, params, headers };
+}
+
+/** "sip" or "sips" when `text[0, colon)` is one of them in any case, else null. */
+function sipScheme(text: string, colon: number): "sip" | "sips" | null {
+  if (colon !== 3 && colon !== 4) return null;
+  if (
+    (text.charCodeAt(0) | 0x20) !== 0x73 /* s */ || (text.charCodeAt(1) | 0x20) !== 0x69 /* i */ ||
+    (text.charCodeAt(2) | 0x20) !== 0x70 /* p */
+  ) return null;
+  if (colon === 3) return "sip";
+  return (text.charCodeAt(3) | 0x20) === 0x73 ? "sips" : null;
+}
+
+/** `text[from, to)` with its %HH escapes resolved, as `escapedRange` found it to be. */
+function unescaped(text: string, from: number, to: number, form: number): string {
+  const raw = text.slice(from, to);
+  return form === ESCAPED_WITH_ESCAPES ? unescapePercent(raw) : raw;
+}
+
+// uri-parameter names of RFC 3261 §19.1.1 that phones send, lower-case (see lowerUriParamName).
+const URI_PARAM_NAMES = ["transport", "lr", "user", "maddr", "ttl", "method", "ob", "line"];
+
+/** The lower-cased name `text[from, to)` (no escapes), as a shared string when common. */
+function lowerUriParamName(text: string, from: number, to: number): string {
+  next: for (const name of URI_PARAM_NAMES) {
+    if (name.length !== to - from) continue;
+    for (let k = 0; k < name.length; k++) {
+      let c = text.charCodeAt(from + k);
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== name.charCodeAt(k)) continue next;
+    }
+    return name;
+  }
+  return text.slice(from, to).toLowerCase();
 }
 
 function isParamEnd(c: number): boolean {

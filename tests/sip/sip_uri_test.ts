@@ -44,6 +44,19 @@ describe("parseSipUri()", () => {
     ]);
   });
 
+  it("parseSipUri() reads common parameter names in any case, escaped or not", () => {
+    const uri = parseSipUri("Sip:Alice@EXAMPLE.com;TRANSPORT=udp;Lr;oB;tr%61nsport=tcp;USER=phone");
+    assert.equal(uri.scheme, "sip");
+    assert.equal(uri.user, "Alice");
+    assert.equal(uri.host, "example.com");
+    assert.deepEqual([...uri.params], [
+      ["transport", "udp"],
+      ["lr", null],
+      ["ob", null],
+      ["user", "phone"],
+    ]);
+  });
+
   it("parseSipUri() reads URI headers", () => {
     const uri = parseSipUri(
       "sip:biloxi.com;method=REGISTER?to=sip:bob%40biloxi.com&Subject=hi%20there",
@@ -95,6 +108,10 @@ describe("parseSipUri()", () => {
     "sip:alice@.example.com",
     "sip:alice@-example.com",
     "sip:alice@exa..mple.com",
+    "sip:alice@example.com..",
+    "sip:alice:p%zz@example.com",
+    "sip:alice@example.com;x=%4",
+    "sip:alice@example.com;%4=x",
     "1sip:alice@example.com",
   ];
   for (const text of malformed) {
