@@ -26,6 +26,8 @@
 #   IDLE_SECONDS [60]   idle CPU window
 #   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
 #   BASE_BIN            a second build of ours, run as system "ours-base" (before/after figures)
+#   COUNTERS [auto]     the steady phase also reads the servers' instructions and cycles with
+#                       `perf stat` (linux-perf) when it can; "off" skips them
 #   BENCH_WORK [/tmp/registrar-bench] data directories (must be a real disk: disk phase);
 #   logs go to /dev/shm so they do not count as disk writes.
 set -euo pipefail
@@ -56,6 +58,8 @@ SERVER_TIMEOUT=${SERVER_TIMEOUT:-900} # no server outlives this, whatever happen
 MAX_P99_MS=50
 MAX_FAIL_RATIO=0.001
 CLK_TCK=$(getconf CLK_TCK)
+COUNTERS=${COUNTERS:-auto}
+HAVE_COUNTERS=0 # set by check_prerequisites
 
 die() { echo "bench: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
@@ -76,6 +80,14 @@ check_prerequisites() {
     echo "bench: missing prerequisites:" >&2
     printf '  - %s\n' "${missing[@]}" >&2
     exit 1
+  fi
+  # Hardware counters are optional: a VM may not expose them, and perf may be missing.
+  # (perf's output is read whole first: `grep -q` ending a pipe early fails it under pipefail.)
+  HAVE_COUNTERS=0
+  if [[ $COUNTERS != off ]] && command -v perf >/dev/null; then
+    local probe
+    probe=$(perf stat -x, -e instructions,cycles -- true 2>&1) || true
+    [[ $probe =~ (^|$'\n')[0-9]+,[^,]*,instructions ]] && HAVE_COUNTERS=1
   fi
   local port
   for port in "$OURS_PORT" "$KAM_PORT" "$SIPP_PORT"; do
@@ -380,7 +392,7 @@ phase_latency() {
 # on other users (new bindings, as in the rate phase). Same rate for every system.
 phase_steady() {
   local tsv=$OUT/steady.tsv
-  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
+  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tp50_ms\tp99_ms\tcpu_us_per_register\tkinstructions_per_register\tkcycles_per_register" >"$tsv"
   local round auth sys rate
   for ((round = 1; round <= ROUNDS; round++)); do
     for auth in $AUTHS; do
@@ -390,13 +402,14 @@ phase_steady() {
         local dir
         dir=$(fresh_dir "$sys" "$auth")
         start_server "$sys" "$auth" "$dir"
-        local created succ fail retrans elapsed p50 p99 cpu
+        local created succ fail retrans elapsed p50 p99 cpu kinstr kcycles
         run_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_WARM_SECONDS" >/dev/null
-        read -r created succ fail retrans elapsed p50 p99 cpu < <(SIPP_USERS=$(second_half_csv) \
-          measured_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS")
+        read -r created succ fail retrans elapsed p50 p99 cpu kinstr kcycles < <(
+          SIPP_USERS=$(second_half_csv) counted_sipp "$(scenario_of "$auth")" "$rate" "$STEADY_SECONDS"
+        )
         stop_server
-        echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu" >>"$tsv"
-        log "steady round $round $sys $auth $rate/s: cpu $cpu us/REGISTER, p99 $p99 ms, failed $fail"
+        echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$p50\t$p99\t$cpu\t$kinstr\t$kcycles" >>"$tsv"
+        log "steady round $round $sys $auth $rate/s: cpu $cpu us, $kinstr k instructions, $kcycles k cycles per REGISTER, p99 $p99 ms, failed $fail"
       done
     done
   done
@@ -416,6 +429,33 @@ measured_sipp() {
   c1=$(cpu_ticks)
   read -r created succ _ <<<"$fields"
   echo "$fields $(cpu_per_register $((c1 - c0)) "$succ")"
+}
+
+# measured_sipp (same arguments), with the server processes' instructions and cycles per successful
+# REGISTER appended, in thousands, from `perf stat` over the run ("- -" without counters). Counted
+# only while a process runs on a CPU, they move far less than utime+stime with the VM's steal time
+# and the other load of a shared box (ninth sitting: ±2 % for instructions where /proc read ±20 %).
+counted_sipp() {
+  local file=$LOGS/perf-stat.txt perf_pid="" fields succ
+  rm -f "$file"
+  if [[ $HAVE_COUNTERS == 1 ]]; then
+    perf stat -x, -e instructions,cycles -p "$(server_pids | paste -sd, -)" -o "$file" &
+    perf_pid=$!
+  fi
+  fields=$(measured_sipp "$@")
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
+  read -r _ succ _ <<<"$fields"
+  echo "$fields $(per_register_k "$file" instructions "$succ") $(per_register_k "$file" cycles "$succ")"
+}
+
+# per_register_k FILE EVENT SUCC: EVENT's count in perf stat's CSV output / SUCC / 1000, or "-".
+per_register_k() {
+  [[ -s $1 ]] || { echo "-"; return; }
+  awk -F, -v e="$2" -v n="$3" '$3 == e && $1 ~ /^[0-9]+$/ { v = $1 }
+    END { if (v != "" && n > 0) printf "%.1f\n", v / n / 1000; else print "-" }' "$1"
 }
 
 # Half of ours' median max rate from rate.tsv, rounded down to 100/s; empty without data.
@@ -585,6 +625,7 @@ main() {
     echo "kamailio: $(kamailio -v 2>&1 | head -1)"
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
+    echo "hardware counters (steady phase): $( ((HAVE_COUNTERS)) && echo "perf stat instructions, cycles" || echo none)"
   } >"$OUT/environment.txt"
   prepare_users
   for p in "${phases[@]}"; do

@@ -42,12 +42,12 @@ if (fs.existsSync(env)) out.push("```\n" + fs.readFileSync(env, "utf8").trimEnd(
  * Median over rounds of CPU per REGISTER of `sel` (one system's rows, one per round) divided by
  * `other`'s in the same round, auth mode and rate, found among `all`.
  */
-const cpuRatioPerRound = (all, sel, other) =>
+const cpuRatioPerRound = (all, sel, other, key = "cpu_us_per_register") =>
   median(sel.map((mine) => {
     const theirs = all.find((x) =>
       x.auth === mine.auth && x.rate === mine.rate && x.round === mine.round && x.system === other
     );
-    return Number(mine.cpu_us_per_register) / Number(theirs?.cpu_us_per_register);
+    return Number(mine[key]) / Number(theirs?.[key]);
   }));
 const systems = (rows) => [...new Set(rows.map((r) => r.system))];
 const auths = (rows) => [...new Set(rows.map((r) => r.auth))];
@@ -195,6 +195,43 @@ if (steady) {
     ], rows),
   );
   out.push("");
+  // Hardware counters (perf stat), when the run had them: per REGISTER, all server processes.
+  if (steady.some((x) => Number.isFinite(Number(x.kcycles_per_register)))) {
+    out.push(
+      "Instructions and cycles per REGISTER (thousands, perf stat over the same runs; counted " +
+        "only while the server's processes run on a CPU):\n",
+    );
+    const counted = [];
+    for (const auth of auths(steady)) {
+      for (const s of systems(steady)) {
+        const sel = steady.filter((x) => x.auth === auth && x.system === s);
+        const m = (k) => median(sel.map((x) => Number(x[k])));
+        const ratio = (key, other) =>
+          s === "ours" ? fmt(cpuRatioPerRound(steady, sel, other, key), 2) : "";
+        counted.push([
+          auth,
+          s,
+          fmt(m("kinstructions_per_register"), 1),
+          fmt(m("kcycles_per_register"), 1),
+          ratio("kcycles_per_register", "kam-mem"),
+          ratio("kinstructions_per_register", "kam-mem"),
+          sel.map((x) => x.kcycles_per_register).join(" / "),
+        ]);
+      }
+    }
+    out.push(
+      table([
+        "auth",
+        "system",
+        "k instructions",
+        "k cycles",
+        "cycles ours/kam-mem (per-round median)",
+        "instructions ours/kam-mem",
+        "k cycles per round",
+      ], counted),
+    );
+    out.push("");
+  }
 }
 
 const mem = readTsv("memory.tsv");
