@@ -1,4 +1,5 @@
 // Parses Authorization header values: `Digest username="bob", realm="office", ...` (RFC 3261 §25.1).
+import { knownName, MATCH_ANY_CASE_LOWER, TOKEN } from "../sip/_grammar.ts";
 
 /** One credentials header, its scheme and auth-params (names lower-cased, values unquoted). */
 export interface Credentials {
@@ -70,12 +71,7 @@ export function parseCredentials(value: string): Credentials {
   return { scheme, params };
 }
 
-const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
-// RFC 3261 §25.1 token characters, for the scan in paramName.
-const TOKEN_CHARS = new Uint8Array(128);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.!%*_+`'~") {
-  TOKEN_CHARS[c.charCodeAt(0)] = 1;
-}
+const TOKEN_TEXT = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 // The digest parameters of RFC 3261 §25.1 and RFC 7616, lower-case.
 const DIGEST_PARAMS = [
   "username",
@@ -112,23 +108,15 @@ function paramName(text: string, from: number, to: number): string | null {
   while (end > start && isLineSpace(text.charCodeAt(end - 1))) end--;
   for (let k = start; k < end; k++) {
     const c = text.charCodeAt(k);
-    if (c >= 0x80 || TOKEN_CHARS[c] !== 1) {
+    if (c >= 0x80 || TOKEN[c] !== 1) {
       // Not plain ASCII: the general rule (trim() knows every Unicode space).
       const name = text.slice(from, to).trim().toLowerCase();
-      return TOKEN.test(name) ? name : null;
+      return TOKEN_TEXT.test(name) ? name : null;
     }
   }
   if (start === end) return null;
-  next: for (const known of DIGEST_PARAMS) {
-    if (known.length !== end - start) continue;
-    for (let k = 0; k < known.length; k++) {
-      let c = text.charCodeAt(start + k);
-      if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      if (c !== known.charCodeAt(k)) continue next;
-    }
-    return known;
-  }
-  return text.slice(start, end).toLowerCase();
+  return knownName(text, start, end, DIGEST_PARAMS, MATCH_ANY_CASE_LOWER) ??
+    text.slice(start, end).toLowerCase();
 }
 
 /** SP, HTAB, CR or LF. */

@@ -1,4 +1,5 @@
-// Private RFC 3261 §25.1 character classes and small scanners shared by the SIP parsers.
+// Private RFC 3261 §25.1 character classes and small scanners shared by the SIP parsers (and
+// the Authorization parser of src/auth).
 
 /** Builds a 128-entry membership table for ASCII characters. */
 function charTable(chars: string, alphanum = true): Uint8Array {
@@ -197,29 +198,54 @@ export function parseGenericParams(s: string, i: number): Map<string, string | n
   }
 }
 
-// Parameter names of Via, To, From and Contact, lower-case, by length (see lowerParamName).
-const PARAM_NAMES: string[][] = [];
-for (
-  const name of ["branch", "rport", "received", "tag", "maddr", "ttl", "expires", "q", "reg-id"]
-) (PARAM_NAMES[name.length] ??= []).push(name);
+/** `knownName`'s case rules: the names match exactly, or in any case (names written lower/upper). */
+export const MATCH_EXACT = 0;
+export const MATCH_ANY_CASE_LOWER = 1;
+export const MATCH_ANY_CASE_UPPER = 2;
 
 /**
- * `s.slice(from, to).toLowerCase()`, as a shared string when it is a common parameter name in
- * any case: no slice to allocate, lower-case and hash for the parameter map.
+ * The string of `names` that `s[from, to)` spells (exactly, or in any case when `rule` says in
+ * which case `names` are written), else null. Parsers use it for the few names nearly every
+ * message carries: a shared string, read in place, instead of a slice that would then be
+ * lower-cased, resolved and hashed.
  */
-function lowerParamName(s: string, from: number, to: number): string {
-  const candidates = PARAM_NAMES[to - from];
-  if (candidates !== undefined) {
-    next: for (const name of candidates) {
-      for (let k = 0; k < name.length; k++) {
-        let c = s.charCodeAt(from + k);
-        if (c >= 0x41 && c <= 0x5a) c += 0x20;
-        if (c !== name.charCodeAt(k)) continue next;
-      }
-      return name;
+export function knownName(
+  s: string,
+  from: number,
+  to: number,
+  names: readonly string[],
+  rule: number,
+): string | null {
+  next: for (const name of names) {
+    if (name.length !== to - from) continue;
+    for (let k = 0; k < name.length; k++) {
+      let c = s.charCodeAt(from + k);
+      if (rule === MATCH_ANY_CASE_LOWER && c >= 0x41 && c <= 0x5a) c += 0x20;
+      else if (rule === MATCH_ANY_CASE_UPPER && c >= 0x61 && c <= 0x7a) c -= 0x20;
+      if (c !== name.charCodeAt(k)) continue next;
     }
+    return name;
   }
-  return s.slice(from, to).toLowerCase();
+  return null;
+}
+
+// Parameter names of Via, To, From and Contact, lower-case.
+const PARAM_NAMES = [
+  "branch",
+  "rport",
+  "received",
+  "tag",
+  "maddr",
+  "ttl",
+  "expires",
+  "q",
+  "reg-id",
+];
+
+/** `s.slice(from, to).toLowerCase()`, as a shared string for the common names above. */
+function lowerParamName(s: string, from: number, to: number): string {
+  return knownName(s, from, to, PARAM_NAMES, MATCH_ANY_CASE_LOWER) ??
+    s.slice(from, to).toLowerCase();
 }
 
 /** Formats a generic-param value: as is when it is a token or host, else as a quoted-string. */

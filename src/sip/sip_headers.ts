@@ -1,4 +1,5 @@
 // SipHeaders: the ordered header fields of one message, looked up by any spelling of their name.
+import { knownName, MATCH_EXACT } from "./_grammar.ts";
 
 /** One header field: the name as written and the value unfolded and trimmed (RFC 3261 §7.3.1). */
 export interface SipHeaderField {
@@ -66,40 +67,28 @@ export function canonicalHeaderName(name: string): string {
 
 const CANONICAL_NAMES = new Map<string, string>();
 
-// Names as phones write them, by length: a parsed name spelled exactly so is this string instead
-// of a new slice of the datagram's text, which every later lookup would have to resolve.
-const WRITTEN_NAMES: string[][] = [];
-for (
-  const name of [
-    "Via",
-    "From",
-    "To",
-    "Call-ID",
-    "CSeq",
-    "Contact",
-    "Expires",
-    "Max-Forwards",
-    "User-Agent",
-    "Content-Length",
-    "Authorization",
-    "Supported",
-    "Require",
-    "Allow",
-  ]
-) (WRITTEN_NAMES[name.length] ??= []).push(name);
+// Names as phones write them: a parsed name spelled exactly so is this string instead of a new
+// slice of the datagram's text, which every later lookup would have to resolve.
+const WRITTEN_NAMES = [
+  "Via",
+  "From",
+  "To",
+  "Call-ID",
+  "CSeq",
+  "Contact",
+  "Expires",
+  "Max-Forwards",
+  "User-Agent",
+  "Content-Length",
+  "Authorization",
+  "Supported",
+  "Require",
+  "Allow",
+];
 
 /** `text.slice(from, to)`, as a shared string when it is a common name spelled as above. */
 export function writtenHeaderName(text: string, from: number, to: number): string {
-  const candidates = WRITTEN_NAMES[to - from];
-  if (candidates !== undefined) {
-    next: for (const name of candidates) {
-      for (let k = 0; k < name.length; k++) {
-        if (text.charCodeAt(from + k) !== name.charCodeAt(k)) continue next;
-      }
-      return name;
-    }
-  }
-  return text.slice(from, to);
+  return knownName(text, from, to, WRITTEN_NAMES, MATCH_EXACT) ?? text.slice(from, to);
 }
 
 /**

@@ -10,6 +10,8 @@ import {
   HOSTCHAR,
   isEscapedText,
   isHost,
+  knownName,
+  MATCH_ANY_CASE_LOWER,
   PARAMCHAR,
   PASSWORD,
   quote,
@@ -188,16 +190,8 @@ const URI_PARAM_NAMES = ["transport", "lr", "user", "maddr", "ttl", "method", "o
 
 /** The lower-cased name `text[from, to)` (no escapes), as a shared string when common. */
 function lowerUriParamName(text: string, from: number, to: number): string {
-  next: for (const name of URI_PARAM_NAMES) {
-    if (name.length !== to - from) continue;
-    for (let k = 0; k < name.length; k++) {
-      let c = text.charCodeAt(from + k);
-      if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      if (c !== name.charCodeAt(k)) continue next;
-    }
-    return name;
-  }
-  return text.slice(from, to).toLowerCase();
+  return knownName(text, from, to, URI_PARAM_NAMES, MATCH_ANY_CASE_LOWER) ??
+    text.slice(from, to).toLowerCase();
 }
 
 function isParamEnd(c: number): boolean {

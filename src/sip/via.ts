@@ -6,6 +6,8 @@ import {
   isHost,
   isIpv4Address,
   isIpv6Address,
+  knownName,
+  MATCH_ANY_CASE_UPPER,
   parseDigits,
   parseGenericParams,
   quote,
@@ -120,16 +122,8 @@ const PROTOCOL_TOKENS = ["SIP", "2.0", "UDP", "TCP", "TLS", "WS", "WSS", "SCTP"]
 
 /** `s.slice(from, to).toUpperCase()`, as a shared string for the tokens above in any case. */
 function upperToken(s: string, from: number, to: number): string {
-  next: for (const token of PROTOCOL_TOKENS) {
-    if (token.length !== to - from) continue;
-    for (let k = 0; k < token.length; k++) {
-      let c = s.charCodeAt(from + k);
-      if (c >= 0x61 && c <= 0x7a) c -= 0x20;
-      if (c !== token.charCodeAt(k)) continue next;
-    }
-    return token;
-  }
-  return s.slice(from, to).toUpperCase();
+  return knownName(s, from, to, PROTOCOL_TOKENS, MATCH_ANY_CASE_UPPER) ??
+    s.slice(from, to).toUpperCase();
 }
 
 /**
