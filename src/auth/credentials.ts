@@ -1,5 +1,5 @@
 // Parses Authorization header values: `Digest username="bob", realm="office", ...` (RFC 3261 §25.1).
-import { knownName, MATCH_ANY_CASE_LOWER, TOKEN } from "../sip/_grammar.ts";
+import { lowerName, TOKEN } from "../sip/_grammar.ts";
 
 /** One credentials header, its scheme and auth-params (names lower-cased, values unquoted). */
 export interface Credentials {
@@ -115,8 +115,7 @@ function paramName(text: string, from: number, to: number): string | null {
     }
   }
   if (start === end) return null;
-  return knownName(text, start, end, DIGEST_PARAMS, MATCH_ANY_CASE_LOWER) ??
-    text.slice(start, end).toLowerCase();
+  return lowerName(text, start, end, DIGEST_PARAMS);
 }
 
 /** SP, HTAB, CR or LF. */

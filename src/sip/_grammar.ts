@@ -177,7 +177,7 @@ export function parseGenericParams(s: string, i: number): Map<string, string | n
     i = skipWsp(s, i + 1);
     const nameEnd = scan(s, i, TOKEN);
     if (nameEnd === i) return null;
-    const name = lowerParamName(s, i, nameEnd);
+    const name = lowerName(s, i, nameEnd, PARAM_NAMES);
     i = skipWsp(s, nameEnd);
     let value: string | null = null;
     if (s.charCodeAt(i) === 0x3d /* = */) {
@@ -242,10 +242,12 @@ const PARAM_NAMES = [
   "reg-id",
 ];
 
-/** `s.slice(from, to).toLowerCase()`, as a shared string for the common names above. */
-function lowerParamName(s: string, from: number, to: number): string {
-  return knownName(s, from, to, PARAM_NAMES, MATCH_ANY_CASE_LOWER) ??
-    s.slice(from, to).toLowerCase();
+/**
+ * `s.slice(from, to).toLowerCase()`, as the shared string of `names` (written lower-case) when
+ * it spells one of them in any case.
+ */
+export function lowerName(s: string, from: number, to: number, names: readonly string[]): string {
+  return knownName(s, from, to, names, MATCH_ANY_CASE_LOWER) ?? s.slice(from, to).toLowerCase();
 }
 
 /** Formats a generic-param value: as is when it is a token or host, else as a quoted-string. */

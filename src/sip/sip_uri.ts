@@ -10,8 +10,7 @@ import {
   HOSTCHAR,
   isEscapedText,
   isHost,
-  knownName,
-  MATCH_ANY_CASE_LOWER,
+  lowerName,
   PARAMCHAR,
   PASSWORD,
   quote,
@@ -144,7 +143,7 @@ export function parseSipUri(text: string): SipUri {
       value = unescaped(text, eq + 1, j, valueForm);
     }
     const name = nameForm === ESCAPED_PLAIN
-      ? lowerUriParamName(text, i + 1, nameEnd)
+      ? lowerName(text, i + 1, nameEnd, URI_PARAM_NAMES)
       : unescapePercent(text.slice(i + 1, nameEnd)).toLowerCase();
     if (!params.has(name)) params.set(name, value);
     i = j;
@@ -185,14 +184,8 @@ function unescaped(text: string, from: number, to: number, form: number): string
   return form === ESCAPED_WITH_ESCAPES ? unescapePercent(raw) : raw;
 }
 
-// uri-parameter names of RFC 3261 §19.1.1 that phones send, lower-case (see lowerUriParamName).
+// uri-parameter names of RFC 3261 §19.1.1 that phones send, lower-case (see lowerName).
 const URI_PARAM_NAMES = ["transport", "lr", "user", "maddr", "ttl", "method", "ob", "line"];
-
-/** The lower-cased name `text[from, to)` (no escapes), as a shared string when common. */
-function lowerUriParamName(text: string, from: number, to: number): string {
-  return knownName(text, from, to, URI_PARAM_NAMES, MATCH_ANY_CASE_LOWER) ??
-    text.slice(from, to).toLowerCase();
-}
 
 function isParamEnd(c: number): boolean {
   return c === 0x3b || c === 0x3f;
