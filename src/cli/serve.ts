@@ -154,6 +154,14 @@ export const SERVE_OPTIONS: OptionSpec[] = [
     defaultText: String(d.maxMessageBytes),
   },
   {
+    name: "warm-up",
+    type: "string",
+    value: "N",
+    help:
+      "registrations run through an in-memory copy before serving, to compile the hot path; 0 for none",
+    defaultText: String(d.warmUpRegistrations),
+  },
+  {
     name: "log-level",
     type: "string",
     value: "L",
@@ -243,6 +251,7 @@ export function serveConfigFrom(values: OptionValues): ServeConfig {
     rateLimitPerSecond: intOption(values, "rate-limit", d.rateLimitPerSecond, 0, 1_000_000),
     maxTransactions: intOption(values, "max-transactions", d.maxTransactions, 1, 10_000_000),
     maxMessageBytes: intOption(values, "max-message-bytes", d.maxMessageBytes, 1024, 65_535),
+    warmUpRegistrations: intOption(values, "warm-up", d.warmUpRegistrations, 0, 1_000_000),
     sweepIntervalMs: d.sweepIntervalMs,
     logLevel,
   };

@@ -40,6 +40,11 @@ export interface ServeConfig {
   banSeconds: number;
   /** Requests per second one address may send without credentials (burst: twice that). */
   rateLimitPerSecond: number;
+  /**
+   * Registrations run through a throwaway in-memory copy of the pipeline before the sockets open,
+   * so the JIT has compiled the request path when the first phones arrive (see `warmUp`); 0: none.
+   */
+  warmUpRegistrations: number;
   logLevel: LogLevel;
 }
 
@@ -64,6 +69,7 @@ export const DEFAULT_SERVE_CONFIG: ServeConfig = {
   banWindowSeconds: 600,
   banSeconds: 3600,
   rateLimitPerSecond: 100,
+  warmUpRegistrations: 0,
   logLevel: "info",
 };
 

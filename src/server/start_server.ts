@@ -17,8 +17,13 @@ import { AfterBurst } from "./burst_memory.ts";
 import { buildPipeline, VERSION } from "./pipeline.ts";
 import type { ServeConfig } from "./serve_config.ts";
 import type { SipServer } from "./sip_server.ts";
+import { warmUp } from "./warm_up.ts";
+import type { WarmUpReport } from "./warm_up.ts";
 
 export { VERSION };
+
+/** The longest a warm-up may delay serving (on a slow board it stops early). */
+const WARM_UP_BUDGET_MS = 500;
 
 /** A running registrar. */
 export interface RunningServer {
@@ -46,6 +51,7 @@ const RESTART_ONLY: ReadonlyArray<keyof ServeConfig> = [
   "maxTransactions",
   "nonceTtlSeconds",
   "sweepIntervalMs",
+  "warmUpRegistrations",
 ];
 
 /**
@@ -77,6 +83,16 @@ export async function startServer(
     const purged = await store.purgeExpired(clock.nowMs());
     const pipeline = buildPipeline(db, store, config, { clock, logger });
     const { server, transactions, bans, users } = pipeline;
+    let warmed: WarmUpReport | null = null;
+    if (config.warmUpRegistrations > 0) {
+      try {
+        warmed = await warmUp(config, config.warmUpRegistrations, WARM_UP_BUDGET_MS, clock);
+        deps.collectGarbage?.(); // its garbage is all there is so far
+      } catch (error) {
+        // Only speed is lost without it.
+        logger.warn("warm-up failed", { error: String(error) });
+      }
+    }
     for (const listen of config.listen) {
       transports.push(
         await openUdpTransport(
@@ -174,6 +190,9 @@ export async function startServer(
       auth: config.auth,
       users: users?.countUsers(),
       allow: config.allow.length === 0 ? undefined : config.allow.join(","),
+      warmUp: warmed === null
+        ? undefined
+        : `${warmed.registered}/${warmed.registrations} in ${warmed.ms} ms`,
       rcvbuf: transports.map((t) => t.receiveBufferBytes ?? "default").join(","),
     });
 

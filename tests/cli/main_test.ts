@@ -54,6 +54,8 @@ describe("main()", () => {
       ["serve", "--digest-algorithms", "MD5,SHA-1"],
       ["serve", "--allow", "10.0.0.0/33"],
       ["serve", "--rate-limit", "-1"],
+      ["serve", "--warm-up", "-1"],
+      ["serve", "--warm-up", "many"],
       ["serve", "--min-expires", "600", "--max-expires", "60"],
       ["inspect"],
       ["kick"],
