@@ -26,6 +26,10 @@
 #   IDLE_SECONDS [60]   idle CPU window
 #   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
 #   BASE_BIN            a second build of ours, run as system "ours-base" (before/after figures)
+#   WARM_UP [10000]     ours' `--warm-up`: registrations through an in-memory copy of its request
+#                       path before its socket opens, so that a fresh server per step is not
+#                       measured while its JIT compiles (0: none)
+#   BASE_WARM_UP        ours-base's `--warm-up` (unset: not passed; builds before fee09e3 lack it)
 #   COUNTERS [auto]     the steady phase also reads the servers' instructions and cycles with
 #                       `perf stat` (linux-perf) when it can; "off" skips them
 #   BENCH_WORK [/tmp/registrar-bench] data directories (must be a real disk: disk phase);
@@ -47,6 +51,7 @@ USERS=${USERS:-400000}
 SIPP_BUFFER=${SIPP_BUFFER:-4194304}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$root/dist/registrar-linux-x64}
+WARM_UP=${WARM_UP:-10000}
 OURS_PORT=${OURS_PORT:-5180}
 KAM_PORT=${KAM_PORT:-5170}
 SIPP_PORT=${SIPP_PORT:-5192}
@@ -164,10 +169,15 @@ start_server() {
     ours | ours-base)
       SRV_PORT=$OURS_PORT
       local authArgs=(--auth off) bin=$BIN
-      [[ $sys == ours-base ]] && bin=${BASE_BIN:?ours-base needs BASE_BIN}
+      local warmArgs=(--warm-up "$WARM_UP")
+      if [[ $sys == ours-base ]]; then
+        bin=${BASE_BIN:?ours-base needs BASE_BIN}
+        warmArgs=()
+        [[ -n ${BASE_WARM_UP:-} ]] && warmArgs=(--warm-up "$BASE_WARM_UP")
+      fi
       [[ $auth == auth ]] && authArgs=(--auth required --digest-algorithms MD5)
       timeout -k 5 "$SERVER_TIMEOUT" "$bin" serve --listen "127.0.0.1:$SRV_PORT" --data "$dir" \
-        --domain 127.0.0.1 --rate-limit 0 --log-level warn "${authArgs[@]}" >"$logfile" 2>&1 &
+        --domain 127.0.0.1 --rate-limit 0 --log-level warn "${authArgs[@]}" "${warmArgs[@]}" >"$logfile" 2>&1 &
       SRV_WRAPPER=$!
       ;;
     kam-mem | kam-sql)
@@ -611,7 +621,7 @@ main() {
   for p in "${phases[@]}"; do
     case $p in
       rate | latency | steady | memory | restart | disk | idle) ;;
-      -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      -h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
       *) die "unknown phase \"$p\" (expected rate, latency, steady, memory, restart, disk, idle or all)" ;;
     esac
   done
@@ -625,6 +635,7 @@ main() {
     echo "kamailio: $(kamailio -v 2>&1 | head -1)"
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
+    echo "ours: --warm-up $WARM_UP$([[ -n ${BASE_BIN:-} ]] && echo "; ours-base: --warm-up ${BASE_WARM_UP:-(not passed)}")"
     echo "hardware counters (steady phase): $( ((HAVE_COUNTERS)) && echo "perf stat instructions, cycles" || echo none)"
   } >"$OUT/environment.txt"
   prepare_users
