@@ -99,6 +99,15 @@ function reply(
   return { status: row.status, reason: row.reason, headers, aor };
 }
 
+/** A rule's failure as its answer; anything else is a bug and is thrown on. */
+function failure(error: unknown, aor: string | null): RegistrarReply {
+  if (error instanceof RegistrarError) return reply(error.code, aor, error.headers);
+  if (error instanceof SipParseError) {
+    return { status: error.status, reason: error.reasonPhrase, headers: [], aor };
+  }
+  throw error;
+}
+
 /** Unknown option tags in Require (RFC 3261 §8.2.2.3); empty when the request may proceed. */
 export function unsupportedRequire(request: SipRequest): string[] {
   return parseOptionTags(request.headers, "Require").filter((t) =>
@@ -137,12 +146,16 @@ export class Registrar {
     return this.#options;
   }
 
-  /** Answers one REGISTER; `nowMs` is the one clock reading every expiry derives from. */
-  async handleRegister(
+  /**
+   * Answers one REGISTER; `nowMs` is the one clock reading every expiry derives from. An answer
+   * that needs no write (a challenge, a rejection) comes back at once; one that changes or reads
+   * the location table as a promise that settles after the commit.
+   */
+  handleRegister(
     request: SipRequest,
     source: SipEndpoint,
     nowMs: number,
-  ): Promise<RegistrarReply> {
+  ): RegistrarReply | Promise<RegistrarReply> {
     let aor: string | null = null;
     try {
       // Step 1: the Request-URI names the domain whose bindings are to be changed.
@@ -188,6 +201,20 @@ export class Registrar {
         const context = { aor, callId, cseq, source, nowMs, request };
         change = (current) => this.#apply(context, wanted, current);
       }
+      return this.#commit(request, aor, change, nowMs);
+    } catch (error) {
+      return failure(error, aor);
+    }
+  }
+
+  /** Steps 6–8: the change, applied and committed; then the 200 listing the bindings. */
+  async #commit(
+    request: SipRequest,
+    aor: string,
+    change: (current: readonly Binding[]) => AorChange<Binding[]>,
+    nowMs: number,
+  ): Promise<RegistrarReply> {
+    try {
       let bindings: Binding[];
       try {
         bindings = await this.#store.update(aor, change);
@@ -197,11 +224,7 @@ export class Registrar {
       }
       return this.#ok(request, aor, bindings, nowMs);
     } catch (error) {
-      if (error instanceof RegistrarError) return reply(error.code, aor, error.headers);
-      if (error instanceof SipParseError) {
-        return { status: error.status, reason: error.reasonPhrase, headers: [], aor };
-      }
-      throw error;
+      return failure(error, aor);
     }
   }
 

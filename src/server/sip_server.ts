@@ -11,7 +11,7 @@ import { SipParseError } from "../sip/sip_parse_error.ts";
 import { parseViaList } from "../sip/via.ts";
 import type { Via } from "../sip/via.ts";
 import { OUTCOMES } from "../registrar/outcomes.ts";
-import type { Registrar } from "../registrar/registrar.ts";
+import type { Registrar, RegistrarReply } from "../registrar/registrar.ts";
 import { SUPPORTED_OPTION_TAGS, unsupportedRequire } from "../registrar/registrar.ts";
 import type { ServerTransactions } from "../transaction/server_transactions.ts";
 import { transactionKey } from "../transaction/server_transactions.ts";
@@ -108,7 +108,14 @@ export class SipServer {
       this.counters.dropped++; // banned or rate-limited: no answer at all
       return;
     }
-    this.#track(this.#handleRequest(message, remote, transport));
+    let work: Promise<void> | undefined;
+    try {
+      work = this.#handleRequest(message, remote, transport);
+    } catch (error) {
+      this.#o.logger.error("request handler failed", { error: String(error) });
+      return;
+    }
+    if (work !== undefined) this.#track(work);
   }
 
   #track(work: Promise<void>): void {
@@ -152,11 +159,15 @@ export class SipServer {
     });
   }
 
-  async #handleRequest(
+  /**
+   * One request through its transaction: answered before this returns when the answer needs no
+   * write (OPTIONS, a challenge, a rejection), else a promise settled once it is sent.
+   */
+  #handleRequest(
     request: SipRequest,
     remote: Remote,
     transport: DatagramTransport,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const nowMs = this.#o.clock.nowMs();
     let topVia: Via;
     let key: string;
@@ -192,39 +203,59 @@ export class SipServer {
     }
     transactions.begin(key, nowMs);
     const source: SipEndpoint = { address: remote.address, port: remote.port, transport: "udp" };
-    let answer: Answer;
+    const route = { topVia, remote, transport };
+    let answer: Answer | Promise<Answer>;
     try {
-      answer = await this.#dispatch(request, source, nowMs, topVia);
+      answer = this.#dispatch(request, source, nowMs, topVia);
     } catch (error) {
-      this.#o.logger.error("request failed", {
-        method: request.method,
-        callId: request.headers.get("Call-ID"),
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-      answer = { status: 500, reason: "Server Internal Error", headers: [] };
+      answer = this.#failed(request, error);
     }
-    const cached = this.#send(request, answer, { topVia, remote, transport });
-    transactions.complete(key, cached, this.#o.clock.nowMs());
+    if (!(answer instanceof Promise)) {
+      this.#complete(key, request, answer, route);
+      return;
+    }
+    return answer.then(
+      (settled) => this.#complete(key, request, settled, route),
+      (error) => this.#complete(key, request, this.#failed(request, error), route),
+    );
   }
 
-  async #dispatch(
+  /** Sends the final answer and keeps it in the transaction for retransmissions (§17.2.2). */
+  #complete(
+    key: string,
+    request: SipRequest,
+    answer: Answer,
+    route: { topVia: Via; remote: Remote; transport: DatagramTransport },
+  ): void {
+    const cached = this.#send(request, answer, route);
+    this.#o.transactions.complete(key, cached, this.#o.clock.nowMs());
+  }
+
+  /** A bug while answering: logged, answered 500. */
+  #failed(request: SipRequest, error: unknown): Answer {
+    this.#o.logger.error("request failed", {
+      method: request.method,
+      callId: request.headers.get("Call-ID"),
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return { status: 500, reason: "Server Internal Error", headers: [] };
+  }
+
+  #dispatch(
     request: SipRequest,
     source: SipEndpoint,
     nowMs: number,
     topVia: Via,
-  ): Promise<Answer> {
+  ): Answer | Promise<Answer> {
     // §8.2.2.1 (a Request-URI scheme we do not understand gets 416) is parseMessage's check.
     switch (request.method) {
       case "REGISTER": {
         this.counters.registers++;
-        const reply = await this.#o.registrar.handleRegister(request, source, nowMs);
-        this.#o.logger.debug("REGISTER", {
-          aor: reply.aor,
-          status: reply.status,
-          source: `${source.address}:${source.port}`,
-          branch: topVia.branch,
-        });
-        return reply;
+        const reply = this.#o.registrar.handleRegister(request, source, nowMs);
+        if (reply instanceof Promise) {
+          return reply.then((settled) => this.#logRegister(settled, source, topVia));
+        }
+        return this.#logRegister(reply, source, topVia);
       }
       case "OPTIONS": {
         // §11.2: OPTIONS is answered as an INVITE would be, listing what we support.
@@ -255,6 +286,16 @@ export class SipServer {
           headers: [["Allow", ALLOWED_METHODS]],
         };
     }
+  }
+
+  #logRegister(reply: RegistrarReply, source: SipEndpoint, topVia: Via): RegistrarReply {
+    this.#o.logger.debug("REGISTER", {
+      aor: reply.aor,
+      status: reply.status,
+      source: `${source.address}:${source.port}`,
+      branch: topVia.branch,
+    });
+    return reply;
   }
 
   /** Builds, serializes and sends one response (§8.2.6), routed per §18.2.2 and RFC 3581. */

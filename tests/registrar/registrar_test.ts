@@ -49,6 +49,17 @@ function header(reply: RegistrarReply, name: string): string | undefined {
 }
 
 describe("Registrar.handleRegister()", () => {
+  it("answers what needs no write at once, and a change once it is committed", async () => {
+    const { register, store } = setup({ domains: ["office.test"] });
+    const rejected = register({ requestUri: "sip:other.test" });
+    assert.ok(!(rejected instanceof Promise), "a rejection is not a promise");
+    assert.equal(rejected.status, 404);
+    const pending = register({ expires: 600 });
+    assert.ok(pending instanceof Promise, "a change waits for its commit");
+    assert.equal((await pending).status, 200);
+    assert.equal(store.bindingsOf("sip:bob@office.test").length, 1);
+  });
+
   it("adds a binding and lists it with the granted expires and a Date header", async () => {
     const { register, store } = setup();
     const reply = await register({ expires: 600 });
@@ -383,7 +394,10 @@ describe("Registrar.handleRegister() with an authenticator", () => {
 
 describe("OUTCOMES", () => {
   // Every row of the outcome table, and a request that must end in it.
-  const scenarios: Record<OutcomeCode, (t: ReturnType<typeof setup>) => Promise<RegistrarReply>> = {
+  const scenarios: Record<
+    OutcomeCode,
+    (t: ReturnType<typeof setup>) => RegistrarReply | Promise<RegistrarReply>
+  > = {
     ok: (t) => t.register(),
     domainNotServed: (t) => t.register({ requestUri: "sip:other.test" }),
     badExtension: (t) => t.register({ extra: ["Require: 100rel"] }),

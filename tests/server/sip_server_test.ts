@@ -1,0 +1,85 @@
+// SipServer: answers that need no write go out at once; a registrar's bug, thrown or rejected, is a 500.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { FakeClock } from "../../src/clock.ts";
+import { createLogger } from "../../src/log.ts";
+import type { LogLevel } from "../../src/log.ts";
+import type { Registrar, RegistrarReply } from "../../src/registrar/registrar.ts";
+import { SipServer } from "../../src/server/sip_server.ts";
+import { ServerTransactions, TIMER_J_MS } from "../../src/transaction/server_transactions.ts";
+import type { DatagramTransport } from "../../src/transport/udp_transport.ts";
+import { newBranch, registerText } from "../_support/sip_messages.ts";
+
+const REMOTE = { address: "127.0.0.1", port: 5099 };
+
+/** A SipServer over a stand-in registrar whose `handleRegister` is `answer`. */
+function setup(answer: () => RegistrarReply | Promise<RegistrarReply>, level: LogLevel = "info") {
+  const sent: string[] = [];
+  const logged: string[] = [];
+  const transport: DatagramTransport = {
+    protocol: "udp",
+    local: { address: "127.0.0.1", port: 5060 },
+    receiveBufferBytes: null,
+    send: (data) => sent.push(new TextDecoder().decode(data)),
+    close: () => Promise.resolve(),
+  };
+  const registrar = { handleRegister: answer } as unknown as Registrar;
+  const server = new SipServer({
+    registrar,
+    transactions: new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 100 }),
+    clock: new FakeClock(),
+    logger: createLogger((line) => logged.push(line), level),
+    serverHeader: "registrar/test",
+  });
+  const receive = (text: string) =>
+    server.handleDatagram(new TextEncoder().encode(text), REMOTE, transport);
+  return { server, sent, logged, receive };
+}
+
+const CHALLENGE: RegistrarReply = { status: 401, reason: "Unauthorized", headers: [], aor: null };
+const OK: RegistrarReply = { status: 200, reason: "OK", headers: [], aor: "sip:bob@office.test" };
+
+describe("SipServer", () => {
+  it("sends an answer that needs no write before handleDatagram returns", () => {
+    const t = setup(() => CHALLENGE);
+    t.receive(registerText());
+    assert.equal(t.sent.length, 1);
+    assert.match(t.sent[0]!, /^SIP\/2\.0 401 Unauthorized\r\n/);
+    assert.equal(t.server.inFlight, 0);
+  });
+
+  it("sends a committed answer once its promise settles, and drain() waits for it", async () => {
+    let settle: (reply: RegistrarReply) => void = () => {};
+    const t = setup(() => new Promise((resolve) => (settle = resolve)));
+    t.receive(registerText());
+    assert.equal(t.sent.length, 0);
+    assert.equal(t.server.inFlight, 1);
+    const drained = t.server.drain();
+    settle(OK);
+    await drained;
+    assert.equal(t.sent.length, 1);
+    assert.match(t.sent[0]!, /^SIP\/2\.0 200 OK\r\n/);
+  });
+
+  it("answers 500 to a registrar that throws, and the same 500 to the retransmission", () => {
+    const t = setup(() => {
+      throw new TypeError("boom");
+    });
+    const text = registerText({ branch: newBranch() });
+    t.receive(text);
+    t.receive(text);
+    assert.equal(t.sent.length, 2);
+    assert.match(t.sent[0]!, /^SIP\/2\.0 500 Server Internal Error\r\n/);
+    assert.equal(t.sent[1], t.sent[0]);
+    assert.equal(t.logged.filter((l) => /request failed.*boom/.test(l)).length, 1);
+  });
+
+  it("answers 500 to a registrar whose promise rejects", async () => {
+    const t = setup(() => Promise.reject(new RangeError("store exploded")));
+    t.receive(registerText());
+    await t.server.drain();
+    assert.equal(t.sent.length, 1);
+    assert.match(t.sent[0]!, /^SIP\/2\.0 500 Server Internal Error\r\n/);
+    assert.ok(t.logged.some((l) => /request failed.*store exploded/.test(l)));
+  });
+});
