@@ -7,6 +7,8 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 
 /** A small structured logger; lines are stable enough to grep (and for fail2ban). */
 export interface Logger {
+  /** Whether a line at `level` would be written: lets a hot path skip building its fields. */
+  isEnabled(level: LogLevel): boolean;
   debug(message: string, fields?: LogFields): void;
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
@@ -47,11 +49,18 @@ export function createLogger(
   const at = (l: LogLevel) => (message: string, fields?: LogFields) => {
     if (ORDER[l] >= min()) write(formatLogLine(nowMs(), l, message, fields) + "\n");
   };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  return {
+    isEnabled: (l) => ORDER[l] >= min(),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  };
 }
 
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = {
+  isEnabled: () => false,
   debug() {},
   info() {},
   warn() {},

@@ -289,6 +289,8 @@ export class SipServer {
   }
 
   #logRegister(reply: RegistrarReply, source: SipEndpoint, topVia: Via): RegistrarReply {
+    // Every REGISTER passes here: its fields are built only when they will be written.
+    if (!this.#o.logger.isEnabled("debug")) return reply;
     this.#o.logger.debug("REGISTER", {
       aor: reply.aor,
       status: reply.status,

@@ -61,6 +61,20 @@ describe("SipServer", () => {
     assert.match(t.sent[0]!, /^SIP\/2\.0 200 OK\r\n/);
   });
 
+  it("logs each REGISTER's outcome at debug level only", async () => {
+    const quiet = setup(() => CHALLENGE);
+    quiet.receive(registerText());
+    assert.deepEqual(quiet.logged, []);
+    const chatty = setup(() => Promise.resolve(OK), "debug");
+    chatty.receive(registerText());
+    await chatty.server.drain();
+    assert.equal(chatty.logged.length, 1);
+    assert.match(
+      chatty.logged[0]!,
+      / debug REGISTER aor=sip:bob@office\.test status=200 source=127\.0\.0\.1:5099 /,
+    );
+  });
+
   it("answers 500 to a registrar that throws, and the same 500 to the retransmission", () => {
     const t = setup(() => {
       throw new TypeError("boom");
