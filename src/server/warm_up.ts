@@ -112,6 +112,8 @@ interface Phone {
   remote: Remote;
   callId: string;
   tag: string;
+  /** Phones ask for their interval either way (§10.2.1.1): a Contact parameter or Expires. */
+  expiresInContact: boolean;
 }
 
 function phoneOf(index: number, domain: string): Phone {
@@ -122,6 +124,7 @@ function phoneOf(index: number, domain: string): Phone {
     remote: { address: "192.0.2.1", port: 10_000 + (index % 50_000) },
     callId: `${index.toString(36)}-warm-up@192.0.2.1`,
     tag: `w${index.toString(36)}`,
+    expiresInContact: index % 2 === 0,
   };
 }
 
@@ -155,8 +158,10 @@ function register(phone: Phone, cseq: number, authorization: string | null): str
     `To: <sip:${user}@${domain}>`,
     `Call-ID: ${phone.callId}`,
     `CSeq: ${cseq} REGISTER`,
-    `Contact: <sip:${user}@${remote.address}:${remote.port};transport=udp>;expires=3600`,
+    `Contact: <sip:${user}@${remote.address}:${remote.port};transport=udp>` +
+    (phone.expiresInContact ? ";expires=3600" : ""),
   ];
+  if (!phone.expiresInContact) lines.push("Expires: 3600");
   if (authorization !== null) lines.push(`Authorization: ${authorization}`);
   lines.push("User-Agent: registrar-warm-up", "Content-Length: 0", "", "");
   return lines.join("\r\n");
