@@ -1,4 +1,4 @@
-// buildPipeline: the request path of `serve` over one database — guard, auth, registrar, transactions.
+// buildPipeline: the request path of `serve` over one database: guard, auth, registrar, answers.
 import { randomBytes } from "node:crypto";
 import { BanTracker, DEFAULT_BAN_POLICY } from "../auth/ban_tracker.ts";
 import type { BanPolicy } from "../auth/ban_tracker.ts";

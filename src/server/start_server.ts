@@ -1,4 +1,4 @@
-// startServer: the composition root of `serve` — store, auth, registrar, transactions, sockets.
+// startServer: the composition root of `serve`: store, request path, warm-up, sockets, sweeper.
 import type { BanTracker } from "../auth/ban_tracker.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";

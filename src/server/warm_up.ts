@@ -10,7 +10,7 @@ import type { ServeConfig } from "./serve_config.ts";
 
 /** What a warm-up did. */
 export interface WarmUpReport {
-  /** Registrations sent (each a new binding and, later, its refresh). */
+  /** REGISTERs sent: new bindings, then their refreshes (each challenged first with auth). */
   registrations: number;
   /** Of those, how many were answered 200 OK (all of them, unless something is wrong). */
   registered: number;
@@ -34,7 +34,7 @@ const PASSWORD = "warm-up";
  * and half refresh them; with `--auth required` each is challenged and answered with digest
  * credentials first, like a phone's. Nothing reaches the data directory, the sockets or the logs.
  *
- * Stops early once `budgetMs` has passed (a slow board must not wait long to serve).
+ * Stops at the first batch boundary after `budgetMs` (a slow board must not wait long to serve).
  */
 export async function warmUp(
   config: ServeConfig,
@@ -64,18 +64,22 @@ export async function warmUp(
     close: () => Promise.resolve(),
   };
   const phones = Math.ceil(registrations / 2);
+  const refreshes = registrations - phones;
   let sent = 0;
   let registered = 0;
   try {
     // Each phone registers in the first pass and refreshes in the second (same Call-ID).
     passes: for (const pass of [1, 2]) {
-      for (let from = 0; from < phones; from += BATCH) {
+      const inPass = pass === 1 ? phones : refreshes;
+      for (let from = 0; from < inPass; from += BATCH) {
         if (clock.nowMs() - startMs >= budgetMs) break passes;
-        const count = Math.min(BATCH, phones - from);
+        const count = Math.min(BATCH, inPass - from);
         if (pass === 1 && users !== null) addUsers(users, domain, from, count, clock.nowMs());
         answers.clear();
         const batch: Phone[] = [];
-        for (let index = from; index < from + count; index++) batch.push(phoneOf(index, domain));
+        for (let index = from; index < from + count; index++) {
+          batch.push(phoneOf(index, domain, config.defaultExpiresSeconds));
+        }
         for (const phone of batch) {
           server.handleDatagram(encode(register(phone, pass, null)), phone.remote, transport);
         }
@@ -112,11 +116,13 @@ interface Phone {
   remote: Remote;
   callId: string;
   tag: string;
+  /** Asked for: the configured default, which lies within the limits whatever they are. */
+  expiresSeconds: number;
   /** Phones ask for their interval either way (§10.2.1.1): a Contact parameter or Expires. */
   expiresInContact: boolean;
 }
 
-function phoneOf(index: number, domain: string): Phone {
+function phoneOf(index: number, domain: string, expiresSeconds: number): Phone {
   return {
     user: `warm-up-${index}`,
     domain,
@@ -124,6 +130,7 @@ function phoneOf(index: number, domain: string): Phone {
     remote: { address: "192.0.2.1", port: 10_000 + (index % 50_000) },
     callId: `${index.toString(36)}-warm-up@192.0.2.1`,
     tag: `w${index.toString(36)}`,
+    expiresSeconds,
     expiresInContact: index % 2 === 0,
   };
 }
@@ -159,9 +166,9 @@ function register(phone: Phone, cseq: number, authorization: string | null): str
     `Call-ID: ${phone.callId}`,
     `CSeq: ${cseq} REGISTER`,
     `Contact: <sip:${user}@${remote.address}:${remote.port};transport=udp>` +
-    (phone.expiresInContact ? ";expires=3600" : ""),
+    (phone.expiresInContact ? `;expires=${phone.expiresSeconds}` : ""),
   ];
-  if (!phone.expiresInContact) lines.push("Expires: 3600");
+  if (!phone.expiresInContact) lines.push(`Expires: ${phone.expiresSeconds}`);
   if (authorization !== null) lines.push(`Authorization: ${authorization}`);
   lines.push("User-Agent: registrar-warm-up", "Content-Length: 0", "", "");
   return lines.join("\r\n");

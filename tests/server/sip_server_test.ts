@@ -1,4 +1,4 @@
-// SipServer: answers that need no write go out at once; a registrar's bug, thrown or rejected, is a 500.
+// SipServer: answers that need no write go out at once; a registrar bug is a 500.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock.ts";

@@ -63,6 +63,12 @@ describe("warmUp()", () => {
     assert.equal(report.registered, 100);
   });
 
+  it("sends as many REGISTERs as asked, an odd number too", async () => {
+    const report = await warmUp(config({ auth: "off" }), 301, 60_000, clock);
+    assert.equal(report.registrations, 301);
+    assert.equal(report.registered, 301);
+  });
+
   it("is not stopped by an allowlist or a rate limit that its own address would hit", async () => {
     const report = await warmUp(
       config({ auth: "required", allow: ["10.0.0.0/8"], rateLimitPerSecond: 1 }),
@@ -71,6 +77,21 @@ describe("warmUp()", () => {
       clock,
     );
     assert.equal(report.registered, 300);
+  });
+
+  it("asks for an interval the configured limits accept", async () => {
+    const report = await warmUp(
+      config({
+        auth: "off",
+        minExpiresSeconds: 7200,
+        defaultExpiresSeconds: 7200,
+        maxExpiresSeconds: 86_400,
+      }),
+      100,
+      60_000,
+      clock,
+    );
+    assert.equal(report.registered, 100);
   });
 
   it("stops at the first batch boundary past its time budget", async () => {
@@ -97,7 +118,7 @@ describe("startServer() with a warm-up", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("logs it in the ready line and leaves no binding, user or event in the data directory", async () => {
+  it("logs it in the ready line and leaves no binding, user or event behind", async () => {
     const lines: string[] = [];
     const logger = createLogger((line) => lines.push(line), "info");
     const server = await startServer(
