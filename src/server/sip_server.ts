@@ -252,6 +252,8 @@ export class SipServer {
       case "REGISTER": {
         this.counters.registers++;
         const reply = this.#o.registrar.handleRegister(request, source, nowMs);
+        // Every REGISTER passes here: no log line to write, no extra promise to wait on.
+        if (!this.#o.logger.isEnabled("debug")) return reply;
         if (reply instanceof Promise) {
           return reply.then((settled) => this.#logRegister(settled, source, topVia));
         }
@@ -289,8 +291,6 @@ export class SipServer {
   }
 
   #logRegister(reply: RegistrarReply, source: SipEndpoint, topVia: Via): RegistrarReply {
-    // Every REGISTER passes here: its fields are built only when they will be written.
-    if (!this.#o.logger.isEnabled("debug")) return reply;
     this.#o.logger.debug("REGISTER", {
       aor: reply.aor,
       status: reply.status,

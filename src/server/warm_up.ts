@@ -1,4 +1,5 @@
 // warmUp: phone-like registrations through a throwaway in-memory pipeline before the sockets open.
+import { parseCredentials } from "../auth/credentials.ts";
 import { computeHa1, digestResponse } from "../auth/digest.ts";
 import type { Clock } from "../clock.ts";
 import { silentLogger } from "../log.ts";
@@ -176,10 +177,11 @@ function register(phone: Phone, cseq: number, authorization: string | null): str
 
 /** The Authorization value answering the first challenge of a 401, or null without one. */
 function authorizationFor(phone: Phone, answer: string): string | null {
-  const challenge = /\r\nWWW-Authenticate: *Digest ([^\r\n]*)/i.exec(answer)?.[1];
-  if (challenge === undefined) return null;
-  const param = (name: string) =>
-    new RegExp(`(?:^|,)\\s*${name}="?([^",]*)"?`, "i").exec(challenge)?.[1] ?? null;
+  // The first challenge offered (the preferred algorithm, RFC 8760 §2.4).
+  const value = /\r\nWWW-Authenticate: *([^\r\n]*)/i.exec(answer)?.[1];
+  if (value === undefined) return null;
+  const params = parseCredentials(value).params;
+  const param = (name: string) => params.get(name) ?? null;
   const realm = param("realm");
   const nonce = param("nonce");
   const algorithm = param("algorithm") === "SHA-256" ? "SHA-256" : "MD5";
