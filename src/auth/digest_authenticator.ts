@@ -102,13 +102,17 @@ export class DigestAuthenticator implements RegisterAuthenticator {
     source: SipEndpoint,
     nowMs: number,
   ): AuthDecision {
-    const unauthorized = (stale = false): AuthDecision => ({
+    const unauthorized = (stale = false, stateless = false): AuthDecision => ({
       ok: false,
       code: "unauthorized",
       headers: this.challenge(realm, nowMs, stale),
+      stateless,
     });
+    // RFC 3261 §8.2.7: a request without credentials (for our realm, below too) is challenged
+    // statelessly; one with credentials keeps its transaction, so a retransmission of a wrong
+    // password is answered from it instead of counting as another failure.
     const values = request.headers.getAll("Authorization");
-    if (values.length === 0) return unauthorized();
+    if (values.length === 0) return unauthorized(false, true);
 
     // Pick the Digest credentials for our realm (§22.4: other realms belong to other servers).
     let params: Map<string, string> | null = null;
@@ -126,7 +130,7 @@ export class DigestAuthenticator implements RegisterAuthenticator {
       }
       throw error;
     }
-    if (params === null) return unauthorized();
+    if (params === null) return unauthorized(false, true);
     const username = params.get("username");
     const nonce = params.get("nonce");
     const uri = params.get("uri");

@@ -50,6 +50,11 @@ export interface RegistrarReply {
   headers: Array<[string, string]>;
   /** The AoR concerned, when the request got far enough to name one. */
   aor: string | null;
+  /**
+   * True for a challenge to a request that carried no credentials: answered without transaction
+   * state (RFC 3261 §8.2.7), so a flood of such requests leaves none behind (§26.1.5).
+   */
+  stateless?: boolean;
 }
 
 /** Who sent a REGISTER, once digest authentication succeeded. */
@@ -60,10 +65,13 @@ export interface AuthenticatedUser {
   admin: boolean;
 }
 
-/** Step 3's answer: the user, or the outcome (401 challenge, 400, 403) to send instead. */
+/**
+ * Step 3's answer: the user, or the outcome (401 challenge, 400, 403) to send instead. `stateless`
+ * marks the challenge to a request without credentials for the realm (see `RegistrarReply`).
+ */
 export type AuthDecision =
   | { ok: true; user: AuthenticatedUser }
-  | { ok: false; code: OutcomeCode; headers: Array<[string, string]> };
+  | { ok: false; code: OutcomeCode; headers: Array<[string, string]>; stateless?: boolean };
 
 /**
  * RFC 3261 §10.3 step 3: authenticates a REGISTER for a realm (the Request-URI's domain).
@@ -176,7 +184,11 @@ export class Registrar {
       if (this.#authenticator !== null) {
         const realm = requestUri.host.toLowerCase();
         const decision = this.#authenticator.authenticate(request, realm, source, nowMs);
-        if (!decision.ok) return reply(decision.code, aor, decision.headers);
+        if (!decision.ok) {
+          const answer = reply(decision.code, aor, decision.headers);
+          if (decision.stateless === true) answer.stateless = true;
+          return answer;
+        }
         // Step 4: an authenticated user registers its own AoR, unless it is an admin.
         const own = decision.user.username === toUri.user &&
           decision.user.realm === toUri.host.toLowerCase();

@@ -36,6 +36,8 @@ interface Answer {
   status: number;
   reason: string;
   headers: Array<[string, string]>;
+  /** Sent without transaction state (RFC 3261 §8.2.7): a challenge to a bare request. */
+  stateless?: boolean;
 }
 
 export interface SipServerOptions {
@@ -201,7 +203,6 @@ export class SipServer {
       }
       return;
     }
-    transactions.begin(key, nowMs);
     const source: SipEndpoint = { address: remote.address, port: remote.port, transport: "udp" };
     const route = { topVia, remote, transport };
     let answer: Answer | Promise<Answer>;
@@ -210,10 +211,15 @@ export class SipServer {
     } catch (error) {
       answer = this.#failed(request, error);
     }
+    // An answer found before this returns needs no "trying" state: no retransmission can come
+    // in between. A stateless one (§8.2.7) leaves no state at all; a retransmission of its
+    // request is answered anew, as a first arrival would be.
     if (!(answer instanceof Promise)) {
-      this.#complete(key, request, answer, route);
+      if (answer.stateless === true) this.#send(request, answer, route);
+      else this.#o.transactions.answer(key, this.#send(request, answer, route), nowMs);
       return;
     }
+    transactions.begin(key, nowMs);
     return answer.then(
       (settled) => this.#complete(key, request, settled, route),
       (error) => this.#complete(key, request, this.#failed(request, error), route),

@@ -143,6 +143,20 @@ export class ServerTransactions {
 
   /** Records a new transaction in "trying" (§17.2.2: the request was passed to the TU). */
   begin(key: string, nowMs: number): void {
+    // A TU that never answers must not pin the entry: trying lasts at most Timer J as well.
+    this.#start(key, TRYING, null, nowMs);
+  }
+
+  /**
+   * `begin` and `complete` in one, for an answer the TU gave before any retransmission could
+   * arrive: the transaction starts in "completed", one record instead of two.
+   */
+  answer(key: string, response: CachedResponse, nowMs: number): void {
+    if (this.#options.timerJMs <= 0) return; // reliable transport: terminated at once
+    this.#start(key, COMPLETED, response, nowMs);
+  }
+
+  #start(key: string, state: number, response: CachedResponse | null, nowMs: number): void {
     this.sweep(nowMs);
     while (this.#live >= this.#options.maxTransactions) {
       const oldest = this.#liveHead();
@@ -154,8 +168,7 @@ export class ServerTransactions {
     const existing = this.#find(key, hash);
     if (existing >= 0) this.#kill(existing); // begun again: it starts over
     this.#makeRoom();
-    // A TU that never answers must not pin the entry: trying lasts at most Timer J as well.
-    const slot = this.#push(hash, TRYING, nowMs + this.#options.timerJMs, key, -1, null);
+    const slot = this.#push(hash, state, nowMs + this.#options.timerJMs, key, -1, response);
     this.#insert(slot);
   }
 

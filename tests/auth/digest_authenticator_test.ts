@@ -93,6 +93,32 @@ describe("DigestAuthenticator", () => {
     assert.equal(failures.at(-1)?.ban?.username, "bob");
   });
 
+  it("challenges statelessly only a request without credentials for the realm (§8.2.7)", () => {
+    const { auth, answer } = setup();
+    const bare = auth.authenticate(registerRequest({ user: "bob" }), REALM, source, 0);
+    const otherRealm = auth.authenticate(
+      registerRequest({
+        user: "bob",
+        extra: [
+          'Authorization: Digest username="bob", realm="elsewhere.test", nonce="n", ' +
+          'uri="sip:elsewhere.test", response="0123456789abcdef0123456789abcdef"',
+        ],
+      }),
+      REALM,
+      source,
+      0,
+    );
+    const wrong = answer("bob", "nope");
+    for (const decision of [bare, otherRealm, wrong]) {
+      assert.equal(decision.ok, false);
+      if (!decision.ok) assert.equal(decision.code, "unauthorized");
+    }
+    assert.equal(!bare.ok && bare.stateless, true);
+    assert.equal(!otherRealm.ok && otherRealm.stateless, true);
+    // A wrong password keeps its transaction: its retransmission is not another failure.
+    assert.equal(!wrong.ok && wrong.stateless, false);
+  });
+
   it("answers an unknown user and a wrong password with the same outcome", () => {
     const { answer } = setup();
     const wrong = answer("bob", "nope");

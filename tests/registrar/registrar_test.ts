@@ -371,6 +371,15 @@ describe("Registrar.handleRegister() with an authenticator", () => {
     assert.equal(store.updates, 0);
   });
 
+  it("passes on a stateless challenge as such, and only that one (RFC 3261 §8.2.7)", async () => {
+    const auth = new FakeAuthenticator();
+    const { register } = setup({}, auth);
+    auth.decision = { ok: false, code: "unauthorized", headers: [], stateless: true };
+    assert.equal((await register({ cseq: 1 })).stateless, true);
+    auth.decision = { ok: false, code: "unauthorized", headers: [] };
+    assert.notEqual((await register({ cseq: 2 })).stateless, true);
+  });
+
   it("demands authentication for removals and Contact: * as well", async () => {
     const auth = new FakeAuthenticator();
     const { register, store } = setup({}, auth);

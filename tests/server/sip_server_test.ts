@@ -1,4 +1,4 @@
-// SipServer: answers that need no write go out at once; a registrar bug is a 500.
+// SipServer: answers that need no write go out at once, challenges statelessly; a bug is a 500.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FakeClock } from "../../src/clock.ts";
@@ -24,16 +24,17 @@ function setup(answer: () => RegistrarReply | Promise<RegistrarReply>, level: Lo
     close: () => Promise.resolve(),
   };
   const registrar = { handleRegister: answer } as unknown as Registrar;
+  const transactions = new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 100 });
   const server = new SipServer({
     registrar,
-    transactions: new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 100 }),
+    transactions,
     clock: new FakeClock(),
     logger: createLogger((line) => logged.push(line), level),
     serverHeader: "registrar/test",
   });
   const receive = (text: string) =>
     server.handleDatagram(new TextEncoder().encode(text), REMOTE, transport);
-  return { server, sent, logged, receive };
+  return { server, transactions, sent, logged, receive };
 }
 
 const CHALLENGE: RegistrarReply = { status: 401, reason: "Unauthorized", headers: [], aor: null };
@@ -86,6 +87,38 @@ describe("SipServer", () => {
     assert.match(t.sent[0]!, /^SIP\/2\.0 500 Server Internal Error\r\n/);
     assert.equal(t.sent[1], t.sent[0]);
     assert.equal(t.logged.filter((l) => /request failed.*boom/.test(l)).length, 1);
+  });
+
+  it("keeps no transaction for a stateless challenge: its retransmission is answered anew", () => {
+    let calls = 0;
+    const t = setup(() => {
+      calls++;
+      return { ...CHALLENGE, stateless: true };
+    });
+    const text = registerText({ branch: newBranch() });
+    t.receive(text);
+    t.receive(text);
+    assert.equal(calls, 2);
+    assert.equal(t.sent.length, 2);
+    assert.match(t.sent[1]!, /^SIP\/2\.0 401 Unauthorized\r\n/);
+    assert.equal(t.server.counters.retransmissions, 0);
+    assert.equal(t.transactions.size, 0);
+  });
+
+  it("answers the retransmission of an immediate stateful answer from its transaction", () => {
+    let calls = 0;
+    const t = setup(() => {
+      calls++;
+      return CHALLENGE;
+    });
+    const text = registerText({ branch: newBranch() });
+    t.receive(text);
+    t.receive(text);
+    assert.equal(calls, 1);
+    assert.equal(t.sent.length, 2);
+    assert.equal(t.sent[1], t.sent[0]);
+    assert.equal(t.server.counters.retransmissions, 1);
+    assert.equal(t.transactions.size, 1);
   });
 
   it("answers 500 to a registrar whose promise rejects", async () => {

@@ -56,6 +56,17 @@ describe("ServerTransactions", () => {
     assert.deepEqual(table.lookup("k", 30), { state: "completed", response });
   });
 
+  it("starts a transaction answered at once in completed, one record (answer())", () => {
+    const table = new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 10 });
+    table.answer("k", response, 5);
+    assert.equal(table.size, 1);
+    assert.deepEqual(table.lookup("k", 6), { state: "completed", response });
+    assert.equal(table.lookup("k", 5 + TIMER_J_MS), null);
+    const reliable = new ServerTransactions({ timerJMs: 0, maxTransactions: 10 });
+    reliable.answer("k", response, 0);
+    assert.equal(reliable.size, 0);
+  });
+
   it("forgets a completed transaction when Timer J (64*T1 = 32 s) fires", () => {
     assert.equal(TIMER_J_MS, 32_000);
     const table = new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 10 });
@@ -156,6 +167,10 @@ class ModelTable {
     if (e === undefined) return;
     Object.assign(e, { completed: true, deadlineMs: nowMs + this.timerJMs, order: this.#order++ });
     e.response = r;
+  }
+  answer(key: string, r: typeof response, nowMs: number) {
+    this.begin(key, nowMs);
+    this.complete(key, r, nowMs);
   }
   abandon(key: string) {
     this.entries.delete(key);
@@ -277,10 +292,14 @@ describe("ServerTransactions (its ring and index)", () => {
       } else if (op < 0.65) {
         table.begin(key, nowMs);
         model.begin(key, nowMs);
-      } else if (op < 0.9) {
+      } else if (op < 0.85) {
         const answer = { ...response, port: step % 65_536 };
         table.complete(key, answer, nowMs);
         model.complete(key, answer, nowMs);
+      } else if (op < 0.9) {
+        const answer = { ...response, port: step % 65_536 };
+        table.answer(key, answer, nowMs);
+        model.answer(key, answer, nowMs);
       } else if (op < 0.95) {
         table.abandon(key);
         model.abandon(key);
