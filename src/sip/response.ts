@@ -178,7 +178,9 @@ export function defaultToTag(
 
 /** An IPv4-mapped IPv6 source ("::ffff:192.0.2.1", seen on dual-stack sockets) as plain IPv4. */
 function plainAddress(address: string): string {
-  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+  return address.charCodeAt(0) === 0x3a /* : */ && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)
+    ? address.slice(7)
+    : address;
 }
 
 /**
@@ -190,47 +192,58 @@ function stampTopVia(
   source: { address: string; port: number },
   parsed: Via | undefined,
 ): string {
-  const elements = splitHeaderList(value);
-  const top = elements[0];
-  if (top === undefined) return value;
+  // Nearly every Via field holds one element: no list to split and join again.
+  const single = !value.includes(",") && visibleAscii(value.charCodeAt(0)) &&
+    visibleAscii(value.charCodeAt(value.length - 1)); // else splitHeaderList trims it
+  const elements = single ? null : splitHeaderList(value);
+  const top = elements === null ? value : elements[0];
+  if (top === undefined || top === "") return value;
   let via: Via;
   try {
-    via = parsed === undefined ? parseVia(top) : { ...parsed }; // a copy: fields change below
+    via = parsed ?? parseVia(top);
   } catch {
     return value; // A recovered request may carry a bad Via: copy it as text.
   }
   const address = plainAddress(source.address);
-  const sentHost = via.host.startsWith("[") ? via.host.slice(1, -1) : via.host;
-  const fillRport = via.rport === true;
-  if (fillRport) {
-    // RFC 3581 §4: set rport to the source port and always add received.
-    via.rport = source.port;
-    via.received = address;
-  } else if (sentHost.toLowerCase() !== address.toLowerCase()) {
+  // RFC 3581 §4: an empty rport gets the source port, and received is then always added.
+  const rport = via.rport === true ? source.port : null;
+  if (rport === null) {
     // RFC 3261 §18.2.1: a domain name or a different IP in sent-by gets received.
-    via.received = address;
-  } else return value;
-  elements[0] = stampedText(top, via, fillRport) ?? formatVia(via);
+    const host = via.host.charCodeAt(0) === 0x5b /* [ */ ? via.host.slice(1, -1) : via.host;
+    if (host === address || host.toLowerCase() === address.toLowerCase()) return value;
+  }
+  const text = stampedText(top, via, address, rport) ??
+    formatVia({ ...via, received: address, rport: rport ?? via.rport });
+  if (elements === null) return text;
+  elements[0] = text;
   return elements.join(", ");
+}
+
+/** A printable US-ASCII character (false for NaN, past the end of a string). */
+function visibleAscii(c: number): boolean {
+  return c > 0x20 && c < 0x7f;
 }
 
 const EMPTY_RPORT = /;[ \t]*rport[ \t]*(?=;|$)/gi;
 
 /**
- * The element's own text with `;received=` appended and an empty `;rport` given its value: what
+ * The element's own text with `;received=` appended and an empty `;rport` given `rport`: what
  * `formatVia` would write for an element already in canonical form, without re-serializing it.
  * Null when the text is not that simple (a received of the client's own to replace, a quoted
  * parameter, not exactly one empty rport to fill): the caller formats the parsed element then.
  */
-function stampedText(top: string, via: Via, fillRport: boolean): string | null {
+function stampedText(top: string, via: Via, received: string, rport: number | null): string | null {
   if (via.params.has("received") || top.includes('"')) return null;
   let text = top;
-  if (fillRport) {
-    const empty = top.match(EMPTY_RPORT);
-    if (empty === null || empty.length !== 1) return null;
-    text = top.replace(EMPTY_RPORT, `;rport=${via.rport}`);
+  if (rport !== null) {
+    let filled = 0;
+    text = top.replace(EMPTY_RPORT, () => {
+      filled++;
+      return `;rport=${rport}`;
+    });
+    if (filled !== 1) return null;
   }
-  return `${text};received=${via.received}`;
+  return `${text};received=${received}`;
 }
 
 const encoder = new TextEncoder();

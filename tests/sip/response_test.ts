@@ -213,6 +213,19 @@ describe("buildResponse()", () => {
     });
   }
 
+  it("buildResponse() stamps a Via value given with blanks around it as its trimmed element", () => {
+    const headers = new SipHeaders([
+      { name: "Via", value: " SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1;rport\u00a0" },
+    ]);
+    const res = buildResponse({ method: "REGISTER", requestUri: "sip:x", headers }, 200, {
+      source: { address: "203.0.113.9", port: 61000 },
+    });
+    assert.equal(
+      res.headers.get("Via"),
+      "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1;rport=61000;received=203.0.113.9",
+    );
+  });
+
   it("buildResponse() leaves Vias alone without a source", () => {
     const req = request(REGISTER_LINES);
     assert.deepEqual(buildResponse(req, 200).headers.getAll("Via"), req.headers.getAll("Via"));
