@@ -1,4 +1,5 @@
 // BanTracker: brute-force bans per (source, username) and per source, fair to offices behind NAT.
+import { detach } from "./detach.ts";
 
 /** One active ban. `username` null bans the whole source address. */
 export interface Ban {
@@ -87,7 +88,9 @@ export class BanTracker {
       this.#sources.delete(this.#sources.keys().next().value!);
     }
     state.failures++;
-    const name = username ?? "";
+    // Kept for the window or the ban: detached from the request's text (see `detach`).
+    const user = username === null ? null : detach(username);
+    const name = user ?? "";
     const userCount = (state.users.get(name) ?? 0) + 1;
     state.users.set(name, userCount); // at most sourceUsernames entries: the ban below resets
     if (state.users.size >= p.sourceUsernames) {
@@ -96,8 +99,8 @@ export class BanTracker {
     if (state.failures >= p.sourceFailures) {
       return this.#ban(address, null, nowMs, `${state.failures} failures`);
     }
-    if (userCount >= p.userFailures && username !== null) {
-      return this.#ban(address, username, nowMs, `${userCount} failures for this user`);
+    if (userCount >= p.userFailures && user !== null) {
+      return this.#ban(address, user, nowMs, `${userCount} failures for this user`);
     }
     return null;
   }

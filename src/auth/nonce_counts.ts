@@ -1,4 +1,5 @@
 // NonceCounts: the highest nonce-count seen per nonce, so a replayed response is refused.
+import { detach } from "./detach.ts";
 
 /**
  * Remembers, per nonce, the highest nc accepted (RFC 7616 §3.4: the server "SHOULD" detect replays
@@ -26,7 +27,8 @@ export class NonceCounts {
     if (entry === undefined) {
       if (issuedAtMs <= this.#forgottenUpToMs) return false;
       this.#evict(nowMs);
-      this.#seen.set(nonce, { nc, issuedAtMs });
+      // Kept for the nonce's lifetime: detached from the request's text (see `detach`).
+      this.#seen.set(detach(nonce), { nc, issuedAtMs });
       return true;
     }
     if (nc <= entry.nc) return false;
