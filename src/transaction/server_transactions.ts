@@ -152,7 +152,10 @@ export class ServerTransactions {
    * arrive: the transaction starts in "completed", one record instead of two.
    */
   answer(key: string, response: CachedResponse, nowMs: number): void {
-    if (this.#options.timerJMs <= 0) return; // reliable transport: terminated at once
+    if (this.#options.timerJMs <= 0) { // reliable transport: terminated at once
+      this.abandon(key);
+      return;
+    }
     this.#start(key, COMPLETED, response, nowMs);
   }
 

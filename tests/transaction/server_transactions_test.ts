@@ -63,8 +63,10 @@ describe("ServerTransactions", () => {
     assert.deepEqual(table.lookup("k", 6), { state: "completed", response });
     assert.equal(table.lookup("k", 5 + TIMER_J_MS), null);
     const reliable = new ServerTransactions({ timerJMs: 0, maxTransactions: 10 });
-    reliable.answer("k", response, 0);
+    reliable.begin("k", 0);
+    reliable.answer("k", response, 0); // as begin() and complete(): nothing left
     assert.equal(reliable.size, 0);
+    assert.equal(reliable.lookup("k", 0), null);
   });
 
   it("forgets a completed transaction when Timer J (64*T1 = 32 s) fires", () => {
