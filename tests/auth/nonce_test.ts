@@ -105,4 +105,24 @@ describe("NonceCounts", () => {
     assert.equal(counts.accept("n0", 1, 0, 60), false, "n0 was forgotten: stale, not fresh");
     assert.equal(counts.accept("fresh", 1, 100, 100), true);
   });
+
+  it("forgets expired nonces in issue order past its rings' growth, and keeps the rest", () => {
+    const counts = new NonceCounts(100_000, 1000);
+    for (let i = 0; i < 5000; i++) assert.equal(counts.accept(`n${i}`, 1, i, i), true);
+    assert.equal(counts.size, 1001); // issued within the last 1000 ms of 4999
+    assert.equal(counts.accept("n4999", 1, 4999, 5000), false);
+    assert.equal(counts.accept("n4999", 2, 4999, 5000), true);
+    assert.equal(counts.accept("n3999", 1, 3999, 5000), false);
+  });
+
+  it("wraps its rings at the cap: the newest stay, the forgotten are stale", () => {
+    const counts = new NonceCounts(3000, 3_600_000);
+    for (let i = 0; i < 10_000; i++) assert.equal(counts.accept(`n${i}`, 1, i, i), true);
+    assert.ok(counts.size <= 3000);
+    for (let i = 7001; i < 10_000; i++) {
+      assert.equal(counts.accept(`n${i}`, 1, i, 10_000), false, `n${i} is remembered`);
+    }
+    assert.equal(counts.accept("n5000", 1, 5000, 10_000), false, "forgotten, so stale");
+    assert.equal(counts.accept("n10000", 1, 10_000, 10_000), true);
+  });
 });
