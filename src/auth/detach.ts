@@ -5,7 +5,7 @@ import { Buffer } from "node:buffer";
  * `text` in storage of its own. A name or value from `parseMessage` is a slice of the datagram's
  * decoded text, and the runtime keeps the whole text alive as long as the slice (≈ 0.7 KB for a
  * REGISTER with credentials, against 43 bytes for its nonce). Tables that keep such strings for
- * minutes (nonce counts, failures and bans) store a detached copy instead.
+ * minutes (the ban tracker's failures and bans) store a detached copy instead.
  *
  * @example
  * ```ts
