@@ -216,7 +216,7 @@ export class SipServer {
     // request is answered anew, as a first arrival would be.
     if (!(answer instanceof Promise)) {
       if (answer.stateless === true) this.#send(request, answer, route);
-      else this.#o.transactions.answer(key, this.#send(request, answer, route), nowMs);
+      else transactions.answer(key, this.#send(request, answer, route), nowMs);
       return;
     }
     transactions.begin(key, nowMs);
