@@ -1,10 +1,14 @@
 // Digest arithmetic of RFC 7616 / RFC 2617 as SIP uses it (RFC 3261 §22.4, RFC 8760).
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { DigestAlgorithm } from "./user_directory.ts";
 
-/** H(data) in lower-case hex for the algorithm (RFC 7616 §3.2). */
+/**
+ * H(data) in lower-case hex for the algorithm (RFC 7616 §3.2), over the UTF-8 bytes of `data`.
+ * The one-shot `hash()` costs ≈ 3.6 k instructions under Bun where a `createHash` object costs
+ * ≈ 4.7 k, and an authenticated REGISTER takes two.
+ */
 export function digestHash(algorithm: DigestAlgorithm, data: string): string {
-  return createHash(algorithm === "MD5" ? "md5" : "sha256").update(data, "utf8").digest("hex");
+  return hash(algorithm === "MD5" ? "md5" : "sha256", data, "hex");
 }
 
 /**

@@ -43,6 +43,18 @@ describe("digestResponse()", () => {
     });
   }
 
+  it("hashes the UTF-8 bytes of non-ASCII names and passwords (RFC 7616 §3.4.4)", () => {
+    // Expected values from Node's createHash(...).update(text, "utf8").
+    assert.equal(
+      computeHa1("MD5", "J\u00e4s\u00f8n Doe", "office", "p\u00e4ss"),
+      "029a3192ebb77116d55512fd9b2283ca",
+    );
+    assert.equal(
+      computeHa1("SHA-256", "J\u00e4s\u00f8n Doe", "office", "p\u00e4ss"),
+      "5fb52d3add4e5bcae2c5fcc996a16db2a7eb466d8a53fe5346bae4772cc9cf7b",
+    );
+  });
+
   it("computes the RFC 2069 form (no qop) that old phones use", () => {
     const ha1 = computeHa1("MD5", "bob", "office", "pw");
     const withoutQop = digestResponse({
