@@ -2,6 +2,7 @@
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { systemClock } from "./clock.ts";
+import type { MacFactory } from "./auth/nonce.ts";
 import type { CliContext } from "./cli/cli_context.ts";
 import type { NativeUdp, NativeUdpOpen } from "./transport/native_udp_transport.ts";
 
@@ -90,6 +91,27 @@ function nativeUdpOf(g: { Bun?: { udpSocket?: NativeUdpOpen } }): NativeUdp | un
   return { open: (options) => bun.udpSocket!(options), setReceiveBuffer: setReceiveBufferOf() };
 }
 
+/** The part of `Bun.CryptoHasher` used here. */
+interface BunHasher {
+  copy(): BunHasher;
+  update(data: Uint8Array | string): BunHasher;
+  digest(): Uint8Array;
+}
+type BunHasherClass = new (algorithm: string, hmacKey: Uint8Array) => BunHasher;
+
+/**
+ * HMAC-SHA256 by `Bun.CryptoHasher`: the key is set up once and each MAC starts from a copy of
+ * it, ≈ 2.3 k instructions where `createHmac` takes ≈ 5.5 k. Absent on Deno.
+ */
+function nativeHmacOf(g: { Bun?: { CryptoHasher?: BunHasherClass } }): MacFactory | undefined {
+  const Hasher = g.Bun?.CryptoHasher;
+  if (Hasher === undefined) return undefined;
+  return (key) => {
+    const keyed = new Hasher("sha256", key);
+    return (body, text) => keyed.copy().update(body).update(text).digest();
+  };
+}
+
 /** The part of bun:ffi used here. */
 interface BunFfi {
   dlopen(
@@ -154,6 +176,7 @@ export function processContext(): CliContext {
     onReload,
     collectGarbage: collectGarbageOf(globalThis as { Bun?: { gc?: (force: boolean) => void } }),
     nativeUdp: nativeUdpOf(globalThis as { Bun?: { udpSocket?: NativeUdpOpen } }),
+    hmacSha256: nativeHmacOf(globalThis as { Bun?: { CryptoHasher?: BunHasherClass } }),
   };
 }
 

@@ -10,6 +10,17 @@ export type NonceCheck =
   | { kind: "invalid" };
 
 const MAC_BYTES = 16;
+
+/** HMAC-SHA256 under one key of `body` followed by the UTF-8 bytes of `text`: 32 bytes. */
+export type Mac = (body: Uint8Array, text: string) => Uint8Array;
+
+/** Makes the `Mac` of a key; a runtime may offer a faster one than `nodeHmacSha256`. */
+export type MacFactory = (key: Uint8Array) => Mac;
+
+/** HMAC-SHA256 through node:crypto's `createHmac`, which every runtime here has. */
+export const nodeHmacSha256: MacFactory = (key) => (body, text) =>
+  createHmac("sha256", key).update(body).update(text, "utf8").digest();
+
 /** Random bytes drawn at once for this many nonces: one native call instead of one per 401. */
 const RANDOM_POOL_NONCES = 512;
 
@@ -20,14 +31,17 @@ const RANDOM_POOL_NONCES = 512;
  */
 export class NonceService {
   readonly #secret: Uint8Array;
+  readonly #mac: Mac;
   readonly #ttlMs: number;
   readonly #opaques = new Map<string, string>();
   readonly #random = Buffer.allocUnsafe(8 * RANDOM_POOL_NONCES);
   #randomAt = this.#random.length;
 
-  constructor(secret: Uint8Array, ttlMs: number) {
+  /** `macOf` computes the nonces' HMAC (every 401 and every answer to one takes one). */
+  constructor(secret: Uint8Array, ttlMs: number, macOf: MacFactory = nodeHmacSha256) {
     if (secret.length < 16) throw new Error("Nonce secret must be at least 16 bytes");
     this.#secret = secret;
+    this.#mac = macOf(secret);
     this.#ttlMs = ttlMs;
   }
 
@@ -41,7 +55,7 @@ export class NonceService {
     }
     this.#random.copy(out, 8, this.#randomAt, this.#randomAt + 8);
     this.#randomAt += 8;
-    this.#hmac(out.subarray(0, 16), realm).copy(out, 16, 0, MAC_BYTES);
+    out.set(this.#mac(out.subarray(0, 16), realm).subarray(0, MAC_BYTES), 16);
     return out.toString("base64url");
   }
 
@@ -49,7 +63,7 @@ export class NonceService {
     if (nonce.length !== 43 || !NONCE_TEXT.test(nonce)) return { kind: "invalid" };
     const bytes = Buffer.from(nonce, "base64url");
     if (bytes.length !== 16 + MAC_BYTES) return { kind: "invalid" };
-    const mac = this.#hmac(bytes.subarray(0, 16), realm);
+    const mac = this.#mac(bytes.subarray(0, 16), realm);
     if (!equalBytes(mac, 0, bytes, 16, MAC_BYTES)) return { kind: "invalid" };
     const issuedAtMs = readTime(bytes);
     if (issuedAtMs > nowMs + 5_000) return { kind: "invalid" }; // from the future: not ours
@@ -71,11 +85,6 @@ export class NonceService {
       this.#opaques.set(realm, value);
     }
     return value;
-  }
-
-  /** HMAC-SHA256(secret, body | realm), all 32 bytes. */
-  #hmac(body: Uint8Array, realm: string): Buffer {
-    return createHmac("sha256", this.#secret).update(body).update(realm, "utf8").digest();
   }
 }
 

@@ -1,4 +1,5 @@
 // CliContext: everything a subcommand may touch of the outside world, passed in (tests fake it).
+import type { MacFactory } from "../auth/nonce.ts";
 import type { Clock } from "../clock.ts";
 import type { NativeUdp } from "../transport/native_udp_transport.ts";
 
@@ -26,6 +27,8 @@ export interface CliContext {
   collectGarbage?: () => void;
   /** The runtime's native UDP socket where it has one (Bun); `serve` binds IPv4 through it. */
   nativeUdp?: NativeUdp;
+  /** The runtime's native HMAC-SHA256 where it is faster than node:crypto's (Bun); for nonces. */
+  hmacSha256?: MacFactory;
 }
 
 /** A subcommand: parses its own arguments and returns the exit code. */

@@ -285,6 +285,7 @@ export async function runServe(
       pid: context.pid,
       collectGarbage: context.collectGarbage,
       nativeUdp: context.nativeUdp,
+      hmacSha256: context.hmacSha256,
     });
   } catch (error) {
     throw new CliError((error as Error).message);

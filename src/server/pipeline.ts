@@ -7,6 +7,7 @@ import { DigestAuthenticator } from "../auth/digest_authenticator.ts";
 import type { AuthFailure } from "../auth/digest_authenticator.ts";
 import { NonceCounts } from "../auth/nonce_counts.ts";
 import { NonceService } from "../auth/nonce.ts";
+import type { MacFactory } from "../auth/nonce.ts";
 import { RateLimiter } from "../auth/rate_limiter.ts";
 import type { RateLimit } from "../auth/rate_limiter.ts";
 import { RequestGuard } from "../auth/request_guard.ts";
@@ -52,7 +53,7 @@ export function buildPipeline(
   db: Database,
   store: SqliteBindingStore,
   config: ServeConfig,
-  deps: { clock: Clock; logger: Logger },
+  deps: { clock: Clock; logger: Logger; hmacSha256?: MacFactory },
 ): Pipeline {
   const { clock, logger } = deps;
   const allow = config.allow.map((c) => parseCidr(c));
@@ -80,7 +81,11 @@ export function buildPipeline(
     authenticator = new DigestAuthenticator({
       users,
       algorithms: config.digestAlgorithms,
-      nonces: new NonceService(nonceSecret(db), config.nonceTtlSeconds * 1000),
+      nonces: new NonceService(
+        nonceSecret(db),
+        config.nonceTtlSeconds * 1000,
+        deps.hmacSha256,
+      ),
       nonceCounts: new NonceCounts(200_000, config.nonceTtlSeconds * 1000),
       bans: bans!,
       logger,

@@ -1,5 +1,6 @@
 // startServer: the composition root of `serve`: store, request path, warm-up, sockets, sweeper.
 import type { BanTracker } from "../auth/ban_tracker.ts";
+import type { MacFactory } from "../auth/nonce.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { loadBans, purgeBans } from "../store/ban_store.ts";
@@ -70,6 +71,8 @@ export async function startServer(
     afterBurst?: AfterBurst;
     /** Bun's native UDP socket, for IPv4 listen addresses (see `openUdpTransport`). */
     nativeUdp?: NativeUdp;
+    /** The runtime's fastest HMAC-SHA256, for nonces; default node:crypto's. */
+    hmacSha256?: MacFactory;
   },
 ): Promise<RunningServer> {
   const { clock, logger } = deps;
@@ -81,12 +84,19 @@ export async function startServer(
   try {
     // Bindings that expired while the server was down are purged before anything is answered.
     const purged = await store.purgeExpired(clock.nowMs());
-    const pipeline = buildPipeline(db, store, config, { clock, logger });
+    const { hmacSha256 } = deps;
+    const pipeline = buildPipeline(db, store, config, { clock, logger, hmacSha256 });
     const { server, transactions, bans, users } = pipeline;
     let warmed: WarmUpReport | null = null;
     if (config.warmUpRegistrations > 0) {
       try {
-        warmed = await warmUp(config, config.warmUpRegistrations, WARM_UP_BUDGET_MS, clock);
+        warmed = await warmUp(
+          config,
+          config.warmUpRegistrations,
+          WARM_UP_BUDGET_MS,
+          clock,
+          hmacSha256,
+        );
         deps.collectGarbage?.(); // its garbage is all there is so far
       } catch (error) {
         // Only speed is lost without it.

@@ -1,6 +1,7 @@
 // warmUp: phone-like registrations through a throwaway in-memory pipeline before the sockets open.
 import { parseCredentials } from "../auth/credentials.ts";
 import { computeHa1, digestResponse } from "../auth/digest.ts";
+import type { MacFactory } from "../auth/nonce.ts";
 import type { Clock } from "../clock.ts";
 import { silentLogger } from "../log.ts";
 import { openDataDirectory } from "../store/open_database.ts";
@@ -42,6 +43,7 @@ export async function warmUp(
   registrations: number,
   budgetMs: number,
   clock: Clock,
+  hmacSha256?: MacFactory,
 ): Promise<WarmUpReport> {
   const startMs = clock.nowMs();
   const { db } = openDataDirectory(":memory:");
@@ -52,6 +54,7 @@ export async function warmUp(
   const { server, users, transactions } = buildPipeline(db, store, warmConfig, {
     clock,
     logger: silentLogger,
+    hmacSha256, // the server's own HMAC, so that is the code compiled
   });
   const answers = new Map<number, string>();
   const decoder = new TextDecoder();
