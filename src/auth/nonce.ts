@@ -36,6 +36,10 @@ export class NonceService {
   readonly #opaques = new Map<string, string>();
   readonly #random = Buffer.allocUnsafe(8 * RANDOM_POOL_NONCES);
   #randomAt = this.#random.length;
+  /** A nonce's bytes while it is issued or checked; both run to the end without yielding. */
+  readonly #bytes = Buffer.allocUnsafe(16 + MAC_BYTES);
+  /** Its first 16 bytes (time and random), the part the MAC covers. */
+  readonly #body = this.#bytes.subarray(0, 16);
 
   /** `macOf` computes the nonces' HMAC (every 401 and every answer to one takes one). */
   constructor(secret: Uint8Array, ttlMs: number, macOf: MacFactory = nodeHmacSha256) {
@@ -46,8 +50,8 @@ export class NonceService {
   }
 
   issue(realm: string, nowMs: number): string {
-    // One buffer, filled in place: every 401 issues a nonce, so this is on the hot path.
-    const out = Buffer.allocUnsafe(16 + MAC_BYTES);
+    // Filled in place in one reused buffer: every 401 issues a nonce, so this is on the hot path.
+    const out = this.#bytes;
     writeTime(out, Math.max(0, Math.floor(nowMs)));
     if (this.#randomAt === this.#random.length) {
       randomFillSync(this.#random);
@@ -55,15 +59,16 @@ export class NonceService {
     }
     this.#random.copy(out, 8, this.#randomAt, this.#randomAt + 8);
     this.#randomAt += 8;
-    out.set(this.#mac(out.subarray(0, 16), realm).subarray(0, MAC_BYTES), 16);
+    const mac = this.#mac(this.#body, realm);
+    for (let i = 0; i < MAC_BYTES; i++) out[16 + i] = mac[i]!;
     return out.toString("base64url");
   }
 
   check(nonce: string, realm: string, nowMs: number): NonceCheck {
     if (nonce.length !== 43 || !NONCE_TEXT.test(nonce)) return { kind: "invalid" };
-    const bytes = Buffer.from(nonce, "base64url");
-    if (bytes.length !== 16 + MAC_BYTES) return { kind: "invalid" };
-    const mac = this.#mac(bytes.subarray(0, 16), realm);
+    const bytes = this.#bytes;
+    if (bytes.write(nonce, 0, "base64url") !== 16 + MAC_BYTES) return { kind: "invalid" };
+    const mac = this.#mac(this.#body, realm);
     if (!equalBytes(mac, 0, bytes, 16, MAC_BYTES)) return { kind: "invalid" };
     const issuedAtMs = readTime(bytes);
     if (issuedAtMs > nowMs + 5_000) return { kind: "invalid" }; // from the future: not ours

@@ -87,6 +87,29 @@ describe("NonceService", () => {
       );
     }
   });
+
+  it("keeps issuing and checking independent although both reuse one buffer", () => {
+    const nonces = new NonceService(secret, 300_000);
+    const first = nonces.issue("office", 1_000_000);
+    assert.equal(nonces.check("A".repeat(43), "office", 1_000_000).kind, "invalid");
+    const second = nonces.issue("branch", 1_000_100);
+    const third = nonces.issue("office", 1_000_200);
+    assert.deepEqual(nonces.check(first, "office", 1_000_300), {
+      kind: "valid",
+      issuedAtMs: 1_000_000,
+    });
+    assert.equal(nonces.check(second, "office", 1_000_300).kind, "invalid"); // other realm
+    assert.deepEqual(nonces.check(second, "branch", 1_000_300), {
+      kind: "valid",
+      issuedAtMs: 1_000_100,
+    });
+    assert.deepEqual(nonces.check(third, "office", 1_000_300), {
+      kind: "valid",
+      issuedAtMs: 1_000_200,
+    });
+    // The right length but not base64url: refused before anything is decoded.
+    assert.equal(nonces.check("=".repeat(43), "office", 1_000_300).kind, "invalid");
+  });
 });
 
 describe("NonceCounts", () => {
