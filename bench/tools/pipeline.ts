@@ -57,6 +57,9 @@ const { NonceService } = await import(join(src, "auth/nonce.ts"));
 const { NonceCounts } = await import(join(src, "auth/nonce_counts.ts"));
 const { BanTracker } = await import(join(src, "auth/ban_tracker.ts"));
 const { silentLogger } = await import(join(src, "log.ts"));
+// serve's native pieces where the runtime has them (absent in checkouts from before they existed).
+const { processContext } = await import(join(src, "runtime.ts"));
+const hmacSha256 = processContext().hmacSha256;
 
 const REALM = "127.0.0.1";
 const dir = mkdtempSync(join(tmpdir(), "registrar-pipeline-"));
@@ -82,7 +85,11 @@ if (args.auth) {
   authenticator = new DigestAuthenticator({
     users: userStore,
     algorithms: ["MD5"],
-    nonces: new NonceService(randomBytes(32), DEFAULT_SERVE_CONFIG.nonceTtlSeconds * 1000),
+    nonces: new NonceService(
+      randomBytes(32),
+      DEFAULT_SERVE_CONFIG.nonceTtlSeconds * 1000,
+      hmacSha256,
+    ),
     nonceCounts: new NonceCounts(200_000, DEFAULT_SERVE_CONFIG.nonceTtlSeconds * 1000),
     bans: new BanTracker(),
     logger: silentLogger,
