@@ -122,13 +122,18 @@ export class SipServer {
 
   #track(work: Promise<void>): void {
     this.#inFlight++;
-    work.catch((error) => {
-      this.#o.logger.error("request handler failed", { error: String(error) });
-    }).finally(() => {
-      this.#inFlight--;
-      if (this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
-    });
+    work.then(this.#done, this.#doneWithError); // one reaction, no closure per request
   }
+
+  readonly #done = (): void => {
+    this.#inFlight--;
+    if (this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+  };
+
+  readonly #doneWithError = (error: unknown): void => {
+    this.#o.logger.error("request handler failed", { error: String(error) });
+    this.#done();
+  };
 
   /** RFC 3261 §8.2.6, §18.2.1 + sipgo's rule: too broken to process, yet answerable → 400. */
   #rejectUnparsable(error: unknown, remote: Remote, transport: DatagramTransport): void {
