@@ -22,7 +22,11 @@ function fnv1a32(text: string): number {
  * bindingId("sip:bob@office", "sip:bob@10.0.0.5:5060", new Set()); // e.g. "k3v9qa"
  * ```
  */
-export function bindingId(aor: string, contactUri: string, taken: ReadonlySet<string>): string {
+export function bindingId(
+  aor: string,
+  contactUri: string,
+  taken: { has(id: string): boolean },
+): string {
   for (let attempt = 0;; attempt++) {
     let n = fnv1a32(`${aor}\n${contactUri}\n${attempt}`);
     let id = "";

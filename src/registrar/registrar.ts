@@ -320,9 +320,12 @@ export class Registrar {
     const path = pathValues.length > 0 ? pathValues.join(", ") : null;
 
     // Working copy keyed by id; parsed URIs of stored contacts for §19.1.4 comparison.
-    const bindings = new Map<string, Binding>(current.map((b) => [b.id, b]));
+    const bindings = new Map<string, Binding>();
     const storedUris = new Map<string, SipUri | null>();
-    for (const b of current) storedUris.set(b.id, tryParseSipUri(b.contactUri));
+    for (const b of current) {
+      bindings.set(b.id, b);
+      storedUris.set(b.id, tryParseSipUri(b.contactUri));
+    }
     const events: BindingEvent[] = [];
     const touched = new Set<string>();
 
@@ -341,7 +344,7 @@ export class Registrar {
         }
         continue;
       }
-      const id = existing?.id ?? bindingId(aor, entry.uriText, new Set(bindings.keys()));
+      const id = existing?.id ?? bindingId(aor, entry.uriText, bindings);
       const binding: Binding = {
         id,
         aor,
@@ -372,9 +375,15 @@ export class Registrar {
     this.#replaceSameDevice(bindings, touched, events, source, nowMs);
     this.#enforceMaxContacts(bindings, touched, events, callId, source, nowMs);
 
-    const put = [...touched].filter((id) => bindings.has(id)).map((id) => bindings.get(id)!);
-    const remove = current.filter((b) => !bindings.has(b.id)).map((b) => b.id);
-    const result = [...bindings.values()].filter((b) => b.expiresAtMs > nowMs);
+    const put: Binding[] = [];
+    for (const id of touched) {
+      const b = bindings.get(id);
+      if (b !== undefined) put.push(b);
+    }
+    const remove: string[] = [];
+    for (const b of current) if (!bindings.has(b.id)) remove.push(b.id);
+    const result: Binding[] = [];
+    for (const b of bindings.values()) if (b.expiresAtMs > nowMs) result.push(b);
     // A plain refresh may be written a little later: a crash then only shortens it (see
     // AorChange.deferrable); anything that adds, removes or changes more is written before the 200.
     const deferrable = put.length > 0 && remove.length === 0 &&
@@ -422,8 +431,9 @@ export class Registrar {
     nowMs: number,
   ): void {
     const max = this.#options.maxContacts;
+    if (max === 0 || bindings.size <= max) return; // the live ones are fewer still
     const added = [...touched].some((id) => bindings.has(id));
-    if (max === 0 || !added) return;
+    if (!added) return;
     const live = () => [...bindings.values()].filter((b) => b.expiresAtMs > nowMs);
     if (live().length <= max) return;
 
