@@ -131,7 +131,12 @@ export class SipServer {
   };
 
   readonly #doneWithError = (error: unknown): void => {
-    this.#o.logger.error("request handler failed", { error: String(error) });
+    try {
+      this.#o.logger.error("request handler failed", { error: String(error) });
+    } catch {
+      // No log to write to (stderr closed?): the request is over all the same, and a rejection
+      // nobody handles would stop the process.
+    }
     this.#done();
   };
 

@@ -62,6 +62,36 @@ describe("SipServer", () => {
     assert.match(t.sent[0]!, /^SIP\/2\.0 200 OK\r\n/);
   });
 
+  it("leaves nothing in flight when sending a committed answer fails, even if logging fails", async () => {
+    for (const logFails of [false, true]) {
+      const logged: string[] = [];
+      const server = new SipServer({
+        registrar: { handleRegister: () => Promise.resolve(OK) } as unknown as Registrar,
+        transactions: new ServerTransactions({ timerJMs: TIMER_J_MS, maxTransactions: 100 }),
+        clock: new FakeClock(),
+        logger: createLogger((line) => {
+          if (logFails) throw new Error("stderr closed");
+          logged.push(line);
+        }, "info"),
+        serverHeader: "registrar/test",
+      });
+      const transport: DatagramTransport = {
+        protocol: "udp",
+        local: { address: "127.0.0.1", port: 5060 },
+        receiveBufferBytes: null,
+        send: () => {
+          throw new Error("socket gone");
+        },
+        close: () => Promise.resolve(),
+      };
+      server.handleDatagram(new TextEncoder().encode(registerText()), REMOTE, transport);
+      assert.equal(server.inFlight, 1);
+      await server.drain();
+      assert.equal(server.inFlight, 0);
+      if (!logFails) assert.match(logged.join("\n"), /request handler failed.*socket gone/);
+    }
+  });
+
   it("logs each REGISTER's outcome at debug level only", async () => {
     const quiet = setup(() => CHALLENGE);
     quiet.receive(registerText());
