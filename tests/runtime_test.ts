@@ -39,5 +39,6 @@ describe("processContext()", () => {
     const back = nodeNonces.issue("office", 1_000_000);
     assert.equal(nativeNonces.check(back, "office", 1_000_000).kind, "valid");
     assert.equal(nativeNonces.check(back, "other", 1_000_000).kind, "invalid");
+    assert.equal(nativeNonces.opaque("b\u00fcro.example"), nodeNonces.opaque("b\u00fcro.example"));
   });
 });

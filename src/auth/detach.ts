@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
  *
  * @example
  * ```ts
- * counts.set(detach(nonce), nc);
+ * failures.set(detach(username), count);
  * ```
  */
 export function detach(text: string): string {

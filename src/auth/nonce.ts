@@ -30,7 +30,6 @@ const RANDOM_POOL_NONCES = 512;
  * flood of challenges costs no memory; a nonce older than `ttlMs` is stale (RFC 7616 §3.3).
  */
 export class NonceService {
-  readonly #secret: Uint8Array;
   readonly #mac: Mac;
   readonly #ttlMs: number;
   readonly #opaques = new Map<string, string>();
@@ -44,7 +43,6 @@ export class NonceService {
   /** `macOf` computes the nonces' HMAC (every 401 and every answer to one takes one). */
   constructor(secret: Uint8Array, ttlMs: number, macOf: MacFactory = nodeHmacSha256) {
     if (secret.length < 16) throw new Error("Nonce secret must be at least 16 bytes");
-    this.#secret = secret;
     this.#mac = macOf(secret);
     this.#ttlMs = ttlMs;
   }
@@ -84,8 +82,7 @@ export class NonceService {
   opaque(realm: string): string {
     let value = this.#opaques.get(realm);
     if (value === undefined) {
-      value = createHmac("sha256", this.#secret).update(`opaque:${realm}`).digest("hex")
-        .slice(0, 32);
+      value = Buffer.from(this.#mac(NO_BYTES, `opaque:${realm}`)).toString("hex").slice(0, 32);
       if (this.#opaques.size >= 64) this.#opaques.clear();
       this.#opaques.set(realm, value);
     }
@@ -94,6 +91,7 @@ export class NonceService {
 }
 
 const NONCE_TEXT = /^[A-Za-z0-9_-]+$/;
+const NO_BYTES = new Uint8Array(0);
 const TWO_32 = 2 ** 32;
 
 /** The issue time as 8 bytes big-endian (what DataView.setBigUint64 writes), without a BigInt. */

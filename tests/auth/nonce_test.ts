@@ -58,6 +58,16 @@ describe("NonceService", () => {
     assert.deepEqual(issued.subarray(16), issuedMac);
   });
 
+  it("keeps the opaque value, so challenges issued before an upgrade are still answered", () => {
+    // The first 32 hex digits of HMAC-SHA256(secret, "opaque:" realm), written here by hand.
+    const opaqueOf = (realm: string) =>
+      createHmac("sha256", secret).update(`opaque:${realm}`).digest("hex").slice(0, 32);
+    const nonces = new NonceService(secret, 300_000);
+    assert.equal(nonces.opaque("office"), opaqueOf("office"));
+    assert.equal(nonces.opaque("b\u00fcro.example"), opaqueOf("b\u00fcro.example"));
+    assert.equal(nonces.opaque("office"), opaqueOf("office")); // cached
+  });
+
   it("issues a different nonce each time", () => {
     const nonces = new NonceService(secret, 300_000);
     assert.notEqual(nonces.issue("office", 1), nonces.issue("office", 1));
