@@ -173,6 +173,49 @@ describe("SqliteBindingStore deferred refreshes", () => {
     other.db.close();
   });
 
+  it("keeps a pending refresh when the write that settled it is rolled back", async () => {
+    await fresh();
+    await store.update(AOR, () => change(refreshed(1_300_000, 600, 2), "refreshed", true));
+    // Settles the pending refresh of b1, then fails on a value STRICT refuses: rolled back alone.
+    const failing = store.update(AOR, () => ({
+      put: [refreshed(1_400_000, 600, 3), binding({ id: "b2", cseq: 1.5 })],
+      remove: [],
+      events: [],
+      result: null,
+    }));
+    await assert.rejects(failing, /cannot store REAL value in INTEGER column bindings\.cseq/);
+    assert.equal(store.deferredCount, 1);
+    assert.equal(store.bindingsOf(AOR)[0]!.cseq, 2);
+    await store.flushDeferred();
+    assert.equal(onDisk()[0]!.cseq, 2);
+    assert.deepEqual(kindsOnDisk(), ["registered", "refreshed"]);
+    store.close();
+    other.db.close();
+  });
+
+  it("runs a batch again after a failed write without meeting its own deferrals", async () => {
+    await fresh();
+    // As the registrar's plan: a refresh whose CSeq is already stored is refused.
+    const refresh = store.update(AOR, (current) => {
+      if (current[0]!.cseq >= 2) throw new Error("stale CSeq");
+      return change(refreshed(1_300_000, 600, 2), "refreshed", true);
+    });
+    // Same batch: writes b3, then fails on b4, so the batch is rolled back and run again.
+    const failing = store.update(AOR, () => ({
+      put: [binding({ id: "b3" }), binding({ id: "b4", cseq: 1.5 })],
+      remove: [],
+      events: [],
+      result: null,
+    }));
+    assert.equal(await refresh, null);
+    await assert.rejects(failing, /cannot store REAL value/);
+    assert.equal(store.deferredCount, 1);
+    assert.deepEqual(store.bindingsOf(AOR).map((b) => [b.id, b.cseq]), [["b1", 2]]);
+    assert.deepEqual(onDisk().map((b) => [b.id, b.cseq]), [["b1", 1]]);
+    store.close();
+    other.db.close();
+  });
+
   it("writes at once when deferredWriteMs is 0, or when the change is not deferrable", async () => {
     await fresh();
     await store.update(AOR, () => change(refreshed(1_300_000, 600, 2), "refreshed", false));
