@@ -390,15 +390,17 @@ export class SqliteBindingStore implements BindingStore {
     const db = this.#db;
     const outcomes: unknown[] = new Array(batch.length);
     const succeeded: boolean[] = new Array(batch.length);
+    const before = { written: this.stats.deferredWritten, dropped: this.stats.deferredDropped };
     this.#inBatch = true;
     try {
       this.#begin.run();
-      // First without savepoints (a SAVEPOINT and a RELEASE per operation cost ≈ 4 % of a
+      // First without savepoints (a SAVEPOINT and a RELEASE per operation cost ≈ 3–5 % of a
       // REGISTER): an operation whose plan throws has written nothing, so only a write that
       // throws (rare: a constraint, I/O) sends the whole batch round again, one savepoint each.
       if (!this.#runOperations(batch, outcomes, succeeded, false)) {
         this.#rollback.run();
         this.#undoDeferred(0);
+        this.#restoreDeferredStats(before);
         this.#begin.run();
         this.#runOperations(batch, outcomes, succeeded, true);
       }
@@ -415,6 +417,7 @@ export class SqliteBindingStore implements BindingStore {
         }
       }
       this.#undoDeferred(0);
+      this.#restoreDeferredStats(before);
       this.stats.failedTransactions++;
       const failure = new Error(`Cannot write to the location database: ${messageOf(error)}`, {
         cause: error,
@@ -479,6 +482,12 @@ export class SqliteBindingStore implements BindingStore {
       else this.#deferred.set(key, before);
     }
     undo.length = from;
+  }
+
+  /** The deferred-refresh counters as they were before a batch that was rolled back. */
+  #restoreDeferredStats(before: { written: number; dropped: number }): void {
+    this.stats.deferredWritten = before.written;
+    this.stats.deferredDropped = before.dropped;
   }
 
   /** Sets or deletes a deferred refresh, logged for `#undoDeferred` while a batch is open. */

@@ -216,6 +216,26 @@ describe("SqliteBindingStore deferred refreshes", () => {
     other.db.close();
   });
 
+  it("counts a pending refresh written once when its batch had to run again", async () => {
+    await fresh();
+    await store.update(AOR, () => change(refreshed(1_300_000, 600, 2), "refreshed", true));
+    const flushing = store.flushDeferred();
+    const failing = store.update(AOR, () => ({
+      put: [binding({ id: "b3" }), binding({ id: "b4", cseq: 1.5 })],
+      remove: [],
+      events: [],
+      result: null,
+    }));
+    await flushing;
+    await assert.rejects(failing, /cannot store REAL value/);
+    assert.equal(store.stats.deferredWritten, 1);
+    // The registration, the deferral, then the batch: committed once although it ran twice.
+    assert.equal(store.stats.transactions, 3);
+    assert.deepEqual(onDisk().map((b) => [b.id, b.cseq]), [["b1", 2]]);
+    store.close();
+    other.db.close();
+  });
+
   it("writes at once when deferredWriteMs is 0, or when the change is not deferrable", async () => {
     await fresh();
     await store.update(AOR, () => change(refreshed(1_300_000, 600, 2), "refreshed", false));
