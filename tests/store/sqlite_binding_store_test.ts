@@ -286,6 +286,28 @@ describe("SqliteBindingStore (group commit)", () => {
     store.close();
   });
 
+  it("a plan that throws has written nothing: its batch-mates' plans run once", async () => {
+    const store = openBindingStore(":memory:");
+    const calls = { alice: 0, carol: 0 };
+    const first = store.update(ALICE, () => {
+      calls.alice++;
+      return putChange("alice", makeBinding({ id: "a1" }));
+    });
+    const throwing = store.update(BOB, () => {
+      throw new Error("stale CSeq");
+    });
+    const last = store.update(CAROL, () => {
+      calls.carol++;
+      return putChange("carol", makeBinding({ aor: CAROL, id: "c1" }));
+    });
+    assert.equal(await first, "alice");
+    await assert.rejects(throwing, /stale CSeq/);
+    assert.equal(await last, "carol");
+    assert.deepEqual(calls, { alice: 1, carol: 1 });
+    assert.equal(store.stats.transactions, 1);
+    store.close();
+  });
+
   it("a failing plan or write rejects only its own update; batch-mates commit", async () => {
     const store = openBindingStore(":memory:");
     const planError = new Error("plan failed");
