@@ -390,7 +390,8 @@ export class SqliteBindingStore implements BindingStore {
     const db = this.#db;
     const outcomes: unknown[] = new Array(batch.length);
     const succeeded: boolean[] = new Array(batch.length);
-    const before = { written: this.stats.deferredWritten, dropped: this.stats.deferredDropped };
+    const written = this.stats.deferredWritten;
+    const dropped = this.stats.deferredDropped;
     this.#inBatch = true;
     try {
       this.#begin.run();
@@ -399,8 +400,7 @@ export class SqliteBindingStore implements BindingStore {
       // throws (rare: a constraint, I/O) sends the whole batch round again, one savepoint each.
       if (!this.#runOperations(batch, outcomes, succeeded, false)) {
         this.#rollback.run();
-        this.#undoDeferred(0);
-        this.#restoreDeferredStats(before);
+        this.#undoDeferred(0, written, dropped);
         this.#begin.run();
         this.#runOperations(batch, outcomes, succeeded, true);
       }
@@ -416,8 +416,7 @@ export class SqliteBindingStore implements BindingStore {
           // Nothing more can be done; every operation is rejected below.
         }
       }
-      this.#undoDeferred(0);
-      this.#restoreDeferredStats(before);
+      this.#undoDeferred(0, written, dropped);
       this.stats.failedTransactions++;
       const failure = new Error(`Cannot write to the location database: ${messageOf(error)}`, {
         cause: error,
@@ -454,6 +453,8 @@ export class SqliteBindingStore implements BindingStore {
     for (let i = 0; i < batch.length; i++) {
       if (savepoints) this.#savepoint.run();
       const undoFrom = this.#undo.length;
+      const written = this.stats.deferredWritten;
+      const dropped = this.stats.deferredDropped;
       this.#wrote = true; // until the operation says otherwise (see #applyUpdate)
       try {
         outcomes[i] = (batch[i] as Operation).run();
@@ -464,7 +465,7 @@ export class SqliteBindingStore implements BindingStore {
         if (savepoints) {
           this.#rollbackToSavepoint.run();
           this.#release.run();
-          this.#undoDeferred(undoFrom);
+          this.#undoDeferred(undoFrom, written, dropped);
         } else if (this.#wrote) return false;
         outcomes[i] = error;
         succeeded[i] = false;
@@ -473,8 +474,11 @@ export class SqliteBindingStore implements BindingStore {
     return true;
   }
 
-  /** Undoes the changes to `#deferred` logged since `from`, newest first. */
-  #undoDeferred(from: number): void {
+  /**
+   * Undoes what rolled-back writes did outside SQLite: the changes to `#deferred` logged since
+   * `from`, newest first, and the deferred-write counters, back to `written` and `dropped`.
+   */
+  #undoDeferred(from: number, written: number, dropped: number): void {
     const undo = this.#undo;
     for (let i = undo.length - 1; i >= from; i--) {
       const [key, before] = undo[i]!;
@@ -482,12 +486,8 @@ export class SqliteBindingStore implements BindingStore {
       else this.#deferred.set(key, before);
     }
     undo.length = from;
-  }
-
-  /** The deferred-refresh counters as they were before a batch that was rolled back. */
-  #restoreDeferredStats(before: { written: number; dropped: number }): void {
-    this.stats.deferredWritten = before.written;
-    this.stats.deferredDropped = before.dropped;
+    this.stats.deferredWritten = written;
+    this.stats.deferredDropped = dropped;
   }
 
   /** Sets or deletes a deferred refresh, logged for `#undoDeferred` while a batch is open. */
