@@ -74,6 +74,28 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (address, username)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 4: the history without AUTOINCREMENT, which wrote its sqlite_sequence page at every commit
+  // (one of ≈ 10 WAL frames of a commit of 6 new bindings), and indexed by aor alone: an index
+  // entry ends in the rowid, which is seq, so (aor) orders as (aor, seq) did with one copy of it.
+  // seq stays monotonic: SQLite gives a new row max(rowid) + 1, and pruning never deletes the
+  // newest event (SqliteBindingStore). Rows keep their seq, so a follower's cursor stays valid.
+  `
+  CREATE TABLE events_v4 (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    aor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    binding_id TEXT,
+    contact TEXT,
+    source TEXT,
+    detail TEXT
+  ) STRICT;
+  INSERT INTO events_v4 (seq, at_ms, aor, kind, binding_id, contact, source, detail)
+    SELECT seq, at_ms, aor, kind, binding_id, contact, source, detail FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_v4 RENAME TO events;
+  CREATE INDEX events_aor ON events (aor);
+  `,
 ];
 
 /** The schema version this code writes and understands. */

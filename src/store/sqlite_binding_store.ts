@@ -210,10 +210,13 @@ export class SqliteBindingStore implements BindingStore {
       "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
-    // Deletes all but the newest `historyPerAor` events of one AoR, walking the (aor, seq) index.
+    // Deletes all but the newest `historyPerAor` events of one AoR, walking the (aor) index, whose
+    // entries end in seq. Never the newest event of all: a new event's seq is one more than the
+    // largest left (schema version 4), so keeping it keeps seq monotonic for `events --follow`.
     this.#pruneEvents = db.prepare(
       "DELETE FROM events WHERE aor = ?1 AND seq <= " +
-        "(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+        "(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2) " +
+        "AND seq < (SELECT max(seq) FROM events)",
     );
     // Which of a JSON array of AoRs hold more than ?2 events: one statement for a whole chunk
     // (~0.3 µs per AoR) instead of a prune per AoR (~3 µs), most of which delete nothing.

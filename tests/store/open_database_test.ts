@@ -4,7 +4,13 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DatabaseOpenError } from "../../src/store/database_open_error.ts";
-import { migrateDatabase, readSchemaVersion, SCHEMA_VERSION } from "../../src/store/migrations.ts";
+import { DatabaseSync } from "node:sqlite";
+import {
+  migrateDatabase,
+  MIGRATIONS,
+  readSchemaVersion,
+  SCHEMA_VERSION,
+} from "../../src/store/migrations.ts";
 import { openDatabase, openDataDirectory } from "../../src/store/open_database.ts";
 import { filePermissionsEnforced, makeTempDir, removeTempDir } from "./_store_fixtures.ts";
 
@@ -56,13 +62,57 @@ describe("openDatabase()", () => {
   it("openDatabase() creates the current schema in memory", () => {
     const db = openDatabase(":memory:");
     assert.equal(readSchemaVersion(db), SCHEMA_VERSION);
-    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(SCHEMA_VERSION, 4);
     assert.deepEqual(tableNames(db), ["bans", "bindings", "events", "meta", "users"]);
     const indexes = db.prepare(
       "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
     ).all().map((row) => String(row.name));
-    assert.deepEqual(indexes, ["bindings_expires_at_ms", "events_aor_seq"]);
+    assert.deepEqual(indexes, ["bindings_expires_at_ms", "events_aor"]);
     assert.equal(pragma(db, "synchronous"), 2);
+    db.close();
+  });
+
+  it("openDatabase() moves a version 3 history to version 4 with every row and seq kept", () => {
+    const path = join(dir, "v3.db");
+    const v3 = new DatabaseSync(path);
+    v3.exec("PRAGMA journal_mode = WAL");
+    migrateDatabase(v3, path, MIGRATIONS.slice(0, 3));
+    const insert = v3.prepare(
+      "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    for (let i = 1; i <= 5; i++) {
+      const aor = i % 2 === 0 ? "sip:bob@example.com" : "sip:alice@example.com";
+      insert.run(
+        1000 + i,
+        aor,
+        "registered",
+        `b${i}`,
+        `<sip:x${i}@192.0.2.1>`,
+        "192.0.2.1:5060",
+        null,
+      );
+    }
+    v3.exec("DELETE FROM events WHERE seq IN (1, 2)"); // pruned under version 3
+    const before = v3.prepare("SELECT * FROM events ORDER BY seq").all();
+    v3.close();
+
+    const db = openDatabase(path);
+    assert.equal(readSchemaVersion(db), SCHEMA_VERSION);
+    assert.deepEqual(db.prepare("SELECT * FROM events ORDER BY seq").all(), before);
+    const sql = String(
+      db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get()?.sql,
+    );
+    assert.doesNotMatch(sql, /AUTOINCREMENT/);
+    assert.deepEqual(db.prepare("SELECT name FROM sqlite_sequence").all(), []);
+    // The next event follows the newest one, as AUTOINCREMENT numbered it.
+    db.prepare(
+      "INSERT INTO events (at_ms, aor, kind) VALUES (2000, 'sip:alice@example.com', 'expired')",
+    ).run();
+    assert.deepEqual(
+      db.prepare("SELECT seq FROM events ORDER BY seq").all().map((row) => row.seq),
+      [3, 4, 5, 6],
+    );
     db.close();
   });
 

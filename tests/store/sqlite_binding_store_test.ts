@@ -578,12 +578,19 @@ describe("SqliteBindingStore (expiry and history)", () => {
     store.close();
   });
 
-  it("historyPerAor 0 keeps no events", async () => {
+  it("historyPerAor 0 prunes all but the newest event of all, so seq never goes back", async () => {
     const store = openBindingStore(":memory:", { historyPerAor: 0 });
     await store.update(ALICE, () => putChange(null, makeBinding()));
     await store.recordEvents([makeEvent({ kind: "auth-failed" })]);
     await store.flushDeferred();
-    assert.deepEqual(store.events(), []);
+    const [kept] = store.events();
+    assert.equal(kept?.kind, "auth-failed");
+    // A pruned AoR's survivor goes with its next event; a new event's seq follows the newest.
+    await store.recordEvents([makeEvent({ aor: BOB }), makeEvent({ kind: "expired" })]);
+    await store.flushDeferred();
+    const now = store.events();
+    assert.deepEqual(now.map((e) => [e.aor, e.kind]), [[ALICE, "expired"]]);
+    assert.ok(now[0]!.seq > kept!.seq, `${now[0]!.seq} after ${kept!.seq}`);
     assert.equal(store.bindingsOf(ALICE).length, 1);
     store.close();
   });
