@@ -18,7 +18,7 @@
 #                       40000"]
 #   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
 #   STEADY_RATE [4000]  rate of the steady phase: CPU per REGISTER of a warmed-up server
-#                       (STEADY_WARM_SECONDS [5] of load first, then STEADY_SECONDS [15] measured)
+#                       (STEADY_WARM_SECONDS [30] of load first, then STEADY_SECONDS [15] measured)
 #   USERS [400000]      distinct users in the injection file (10 s at 40,000/s never wraps)
 #   SIPP_BUFFER [4194304] sipp's socket buffers (-buff_size): one sipp socket stands for all the
 #                       phones, and its 64 KiB default overflowed when a server answered a batch
@@ -45,7 +45,7 @@ STEP_SECONDS=${STEP_SECONDS:-10}
 LADDER=${LADDER:-"1000 1500 2000 3000 4000 5000 6000 7000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 36000 40000"}
 LAT_RATE=${LAT_RATE:-2000}
 STEADY_RATE=${STEADY_RATE:-4000}
-STEADY_WARM_SECONDS=${STEADY_WARM_SECONDS:-5}
+STEADY_WARM_SECONDS=${STEADY_WARM_SECONDS:-30}
 STEADY_SECONDS=${STEADY_SECONDS:-15}
 USERS=${USERS:-400000}
 SIPP_BUFFER=${SIPP_BUFFER:-4194304}
@@ -399,7 +399,9 @@ phase_latency() {
 # fresh server for every 10 s step, so their CPU figures include start-up work (for ours, Bun's
 # JIT compiling the code: about 0.5 s of CPU on a background thread). Here each server first
 # takes STEADY_WARM_SECONDS of load, then CPU is counted over a second sipp run of STEADY_SECONDS
-# on other users (new bindings, as in the rate phase). Same rate for every system.
+# on other users (new bindings, as in the rate phase). Same rate for every system. 30 s, not 5:
+# with auth at 2,000/s, Bun's JIT threads still spent ≈ 26 k cycles per call 5-15 s in, none
+# 30-40 s in (bench/RESULTS.md, fourteenth sitting).
 phase_steady() {
   local tsv=$OUT/steady.tsv
   echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tp50_ms\tp99_ms\tcpu_us_per_register\tkinstructions_per_register\tkcycles_per_register" >"$tsv"
