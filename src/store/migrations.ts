@@ -78,7 +78,9 @@ export const MIGRATIONS: readonly string[] = [
   // (one of ≈ 10 WAL frames of a commit of 6 new bindings), and indexed by aor alone: an index
   // entry ends in the rowid, which is seq, so (aor) orders as (aor, seq) did with one copy of it.
   // seq stays monotonic: SQLite gives a new row max(rowid) + 1, and pruning never deletes the
-  // newest event (SqliteBindingStore). Rows keep their seq, so a follower's cursor stays valid.
+  // newest event (SqliteBindingStore). Rows keep their seq, and version 3's server never pruned
+  // the newest event either (each AoR kept its newest), so numbering goes on where
+  // AUTOINCREMENT left it and a follower's cursor stays valid. The columns repeat version 1's.
   `
   CREATE TABLE events_v4 (
     seq INTEGER PRIMARY KEY,
