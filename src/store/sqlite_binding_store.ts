@@ -468,8 +468,9 @@ export class SqliteBindingStore implements BindingStore {
         if (savepoints) {
           this.#rollbackToSavepoint.run();
           this.#release.run();
-          this.#undoDeferred(undoFrom, written, dropped);
         } else if (this.#wrote) return false;
+        // Rejected alone: what it changed outside SQLite goes too, in either mode.
+        this.#undoDeferred(undoFrom, written, dropped);
         outcomes[i] = error;
         succeeded[i] = false;
       }
