@@ -30,6 +30,9 @@
 #                       path before its socket opens, so that a fresh server per step is not
 #                       measured while its JIT compiles (0: none)
 #   BASE_WARM_UP        ours-base's `--warm-up` (unset: not passed; builds before fee09e3 lack it)
+#   OURS_ENV            variables ours runs with, "NAME=value ..." [the Environment= lines of
+#                       deploy/registrar.service: the installed configuration]; "" for none
+#   BASE_ENV            the same for ours-base [OURS_ENV]
 #   COUNTERS [auto]     the steady phase also reads the servers' instructions and cycles with
 #                       `perf stat` (linux-perf) when it can; "off" skips them
 #   BENCH_WORK [/tmp/registrar-bench] data directories (must be a real disk: disk phase);
@@ -52,6 +55,9 @@ SIPP_BUFFER=${SIPP_BUFFER:-4194304}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$root/dist/registrar-linux-x64}
 WARM_UP=${WARM_UP:-10000}
+# Unset takes the default; set and empty means none.
+OURS_ENV=${OURS_ENV-$(sed -n 's/^Environment=//p' "$root/deploy/registrar.service" | tr '\n' ' ')}
+BASE_ENV=${BASE_ENV-$OURS_ENV}
 OURS_PORT=${OURS_PORT:-5180}
 KAM_PORT=${KAM_PORT:-5170}
 SIPP_PORT=${SIPP_PORT:-5192}
@@ -169,14 +175,16 @@ start_server() {
     ours | ours-base)
       SRV_PORT=$OURS_PORT
       local authArgs=(--auth off) bin=$BIN
-      local warmArgs=(--warm-up "$WARM_UP")
+      local warmArgs=(--warm-up "$WARM_UP") envArgs
+      read -r -a envArgs <<<"$OURS_ENV"
       if [[ $sys == ours-base ]]; then
         bin=${BASE_BIN:?ours-base needs BASE_BIN}
         warmArgs=()
         [[ -n ${BASE_WARM_UP:-} ]] && warmArgs=(--warm-up "$BASE_WARM_UP")
+        read -r -a envArgs <<<"$BASE_ENV"
       fi
       [[ $auth == auth ]] && authArgs=(--auth required --digest-algorithms MD5)
-      timeout -k 5 "$SERVER_TIMEOUT" "$bin" serve --listen "127.0.0.1:$SRV_PORT" --data "$dir" \
+      env "${envArgs[@]}" timeout -k 5 "$SERVER_TIMEOUT" "$bin" serve --listen "127.0.0.1:$SRV_PORT" --data "$dir" \
         --domain 127.0.0.1 --rate-limit 0 --log-level warn "${authArgs[@]}" "${warmArgs[@]}" >"$logfile" 2>&1 &
       SRV_WRAPPER=$!
       ;;
@@ -638,6 +646,7 @@ main() {
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
     echo "ours: --warm-up $WARM_UP$([[ -n ${BASE_BIN:-} ]] && echo "; ours-base: --warm-up ${BASE_WARM_UP:-(not passed)}")"
+    echo "ours' environment: ${OURS_ENV:-(none)}$([[ -n ${BASE_BIN:-} ]] && echo "; ours-base's: ${BASE_ENV:-(none)}")"
     echo "hardware counters (steady phase): $( ((HAVE_COUNTERS)) && echo "perf stat instructions, cycles" || echo none)"
   } >"$OUT/environment.txt"
   prepare_users
