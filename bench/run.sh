@@ -56,7 +56,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-60}
 BIN=${BIN:-$root/dist/registrar-linux-x64}
 WARM_UP=${WARM_UP:-10000}
 # Unset takes the default; set and empty means none.
-OURS_ENV=${OURS_ENV-$(sed -n 's/^Environment=//p' "$root/deploy/registrar.service" | tr '\n' ' ')}
+OURS_ENV=${OURS_ENV-$(sed -n 's/^Environment=//p' "$root/deploy/registrar.service" | paste -sd ' ' -)}
 BASE_ENV=${BASE_ENV-$OURS_ENV}
 OURS_PORT=${OURS_PORT:-5180}
 KAM_PORT=${KAM_PORT:-5170}
