@@ -1,4 +1,4 @@
-// SqliteBindingStore: the SQLite location service; updates of one event-loop turn share one commit.
+// SqliteBindingStore: the SQLite location service; updates queued together share one commit.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import type { Binding, BindingEvent, StoredBindingEvent } from "../registrar/binding.ts";
@@ -17,6 +17,19 @@ const WRITE_BEHIND_CHUNK = 256;
 /** Default `deferredWriteMs`: plain refreshes are written within this many ms. */
 export const DEFAULT_DEFERRED_WRITE_MS = 2000;
 
+/**
+ * Default `commitWindowMs`. A phone answers a 401 within a fraction of a millisecond on a LAN,
+ * so the REGISTERs that follow one burst of challenges come in over a few event-loop turns; a
+ * turn's own batch is often one of them (bench/RESULTS.md, seventeenth sitting).
+ */
+export const DEFAULT_COMMIT_WINDOW_MS = 1;
+
+/** A batch this large commits at once: waiting would gain it little and cost it latency. */
+export const COMMIT_WINDOW_OPERATIONS = 16;
+
+/** A store that committed this recently is busy: only then may a small batch wait (see above). */
+const BUSY_WITHIN_MS = 10;
+
 /** Options of `SqliteBindingStore`. */
 export interface SqliteBindingStoreOptions {
   /** Events kept per AoR (the newest ones); default 50. 0 keeps none. */
@@ -31,6 +44,13 @@ export interface SqliteBindingStoreOptions {
    * histories grown past `historyPerAor` are pruned on the same schedule.
    */
   deferredWriteMs?: number;
+  /**
+   * Group commit under load: when a turn ends with fewer than COMMIT_WINDOW_OPERATIONS writes
+   * queued and the last commit was less than 10 ms ago, the batch waits up to this many ms (or
+   * until that many are queued) for others to share its commit and fsync; default 1. An idle
+   * store, a batch that size, or 0 here commits at the end of the turn.
+   */
+  commitWindowMs?: number;
 }
 
 /** Options of `openBindingStore`. */
@@ -84,7 +104,8 @@ type Row = Record<string, unknown>;
  *
  * Writes are group-committed: `update`, `purgeExpired` and `recordEvents` queue an operation and
  * schedule one flush with `setImmediate`, so every operation queued during one event-loop turn
- * shares one `BEGIN IMMEDIATE … COMMIT` — one fsync per batch under `synchronous=FULL`. If an
+ * shares one `BEGIN IMMEDIATE … COMMIT` — one fsync per batch under `synchronous=FULL`. A busy
+ * store lets a small batch wait up to `commitWindowMs` for more (see the option). If an
  * operation's plan or its writes throw, only it is rolled back and rejected; its batch-mates
  * commit (a plan that throws has written nothing; a write that throws sends the batch round again
  * with a SAVEPOINT per operation). Operations run in queue order, so two updates of one AoR in a
@@ -119,6 +140,11 @@ export class SqliteBindingStore implements BindingStore {
   readonly #ownsDatabase: boolean;
   #queue: Operation[] = [];
   #flushHandle: ReturnType<typeof setImmediate> | undefined;
+  readonly #commitWindowMs: number;
+  /** The open commit window: it runs the flush when it closes, unless the batch fills first. */
+  #windowTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last batch ended (performance.now(), ms). */
+  #lastCommitMs = -Infinity;
   #closed = false;
   #inBatch = false;
   /** False while the running operation has written nothing yet (see `#runOperations`). */
@@ -171,6 +197,11 @@ export class SqliteBindingStore implements BindingStore {
     this.#deferredWriteMs = checkCount(
       "deferredWriteMs",
       options.deferredWriteMs ?? DEFAULT_DEFERRED_WRITE_MS,
+      0,
+    );
+    this.#commitWindowMs = checkCount(
+      "commitWindowMs",
+      options.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS,
       0,
     );
 
@@ -347,6 +378,10 @@ export class SqliteBindingStore implements BindingStore {
       clearImmediate(this.#flushHandle);
       this.#flushHandle = undefined;
     }
+    if (this.#windowTimer !== undefined) {
+      clearTimeout(this.#windowTimer);
+      this.#windowTimer = undefined;
+    }
     if (this.#deferTimer !== undefined) clearTimeout(this.#deferTimer);
     if (this.#deferred.size > 0 || this.#pruneDue.size > 0) {
       this.#queue.push({
@@ -368,15 +403,46 @@ export class SqliteBindingStore implements BindingStore {
     }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#flushHandle === undefined) this.#flushHandle = setImmediate(this.#flush);
+      if (this.#windowTimer === undefined) {
+        if (this.#flushHandle === undefined) this.#flushHandle = setImmediate(this.#endOfTurn);
+      } else if (this.#queue.length >= COMMIT_WINDOW_OPERATIONS) {
+        // The window filled up: commit at the end of this turn.
+        clearTimeout(this.#windowTimer);
+        this.#windowTimer = undefined;
+        this.#flushHandle = setImmediate(this.#flush);
+      }
     });
   }
 
-  /** One batch per event-loop turn, so replies of a batch go out before the next fsync. */
+  /**
+   * The end of the turn that queued the first write of a batch: commits it, or, when the store
+   * is busy and the batch small, opens the commit window. Under load the REGISTERs of one burst
+   * of phones arrive over several turns (each after its 401), and one commit then serves them
+   * all instead of one commit, and one fsync, per turn.
+   */
+  readonly #endOfTurn = (): void => {
+    this.#flushHandle = undefined;
+    if (
+      this.#commitWindowMs > 0 && this.#queue.length < COMMIT_WINDOW_OPERATIONS &&
+      performance.now() - this.#lastCommitMs < BUSY_WITHIN_MS
+    ) {
+      this.#windowTimer = setTimeout(this.#windowClosed, this.#commitWindowMs);
+      return;
+    }
+    this.#flush();
+  };
+
+  readonly #windowClosed = (): void => {
+    this.#windowTimer = undefined;
+    this.#flush();
+  };
+
+  /** One batch per call, so replies of a batch go out before the next fsync. */
   readonly #flush = (): void => {
     this.#flushHandle = undefined;
     if (this.#closed || this.#queue.length === 0) return;
     this.#runBatch(this.#takeBatch());
+    this.#lastCommitMs = performance.now();
     if (this.#queue.length > 0) this.#flushHandle = setImmediate(this.#flush);
   };
 

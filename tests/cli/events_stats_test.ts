@@ -6,16 +6,8 @@ import { main } from "../../src/cli/main.ts";
 import { writeServerStatus } from "../../src/store/meta.ts";
 import { openDataDirectory } from "../../src/store/open_database.ts";
 import { openBindingStore } from "../../src/store/sqlite_binding_store.ts";
+import { waitFor } from "../_support/wait_for.ts";
 import { cli, fakeContext, makeBinding, makeEvent, seed, T0_MS, tempDir } from "./_cli_harness.ts";
-
-/** Polls `check` every few milliseconds until it holds or `timeoutMs` passes. */
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("registrar events", () => {
   let dir: string;

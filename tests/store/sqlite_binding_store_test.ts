@@ -3,12 +3,16 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { clearTimeout, setTimeout } from "node:timers";
+import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 import type { Binding } from "../../src/registrar/binding.ts";
 import type { AorChange } from "../../src/registrar/binding_store.ts";
 import { openDatabase } from "../../src/store/open_database.ts";
-import { openBindingStore, SqliteBindingStore } from "../../src/store/sqlite_binding_store.ts";
+import {
+  COMMIT_WINDOW_OPERATIONS,
+  openBindingStore,
+  SqliteBindingStore,
+} from "../../src/store/sqlite_binding_store.ts";
 import { writeTransaction } from "../../src/store/write_transaction.ts";
 import {
   makeBinding,
@@ -397,11 +401,98 @@ describe("SqliteBindingStore (group commit)", () => {
   it("the constructor rejects a maxBatch below 1 and a negative historyPerAor", () => {
     const store = openBindingStore(":memory:");
     assert.throws(() => openBindingStore(":memory:", { maxBatch: 0 }), RangeError);
+    assert.throws(() => openBindingStore(":memory:", { commitWindowMs: -1 }), RangeError);
     assert.throws(() => openBindingStore(":memory:", { historyPerAor: -1 }), {
       name: "RangeError",
       message: 'Cannot create the location store: historyPerAor must be an integer >= 0, got "-1"',
     });
     store.close();
+  });
+});
+
+describe("SqliteBindingStore (commit window)", () => {
+  /** Resolves after `n` event-loop turns. */
+  async function turns(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  function put(store: SqliteBindingStore, i: number): Promise<number> {
+    const aor = `sip:user${i}@example.com`;
+    return store.update(aor, () => putChange(i, makeBinding({ aor, id: `b${i}` })));
+  }
+  /** Tells whether a promise has settled, without awaiting it. */
+  function track<T>(promise: Promise<T>): { settled: boolean } {
+    const state = { settled: false };
+    promise.then(() => state.settled = true, () => state.settled = true);
+    return state;
+  }
+
+  it("an idle store commits a write at the end of its turn, whatever the window", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 60_000 });
+    const first = track(put(store, 0));
+    await turns(3);
+    assert.equal(first.settled, true);
+    assert.equal(store.stats.transactions, 1);
+    store.close();
+  });
+
+  it("soon after a commit a small batch waits for the window, and later writes join it", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 50 });
+    await put(store, 0); // a commit just now: the store is busy
+    const started = performance.now();
+    const second = track(put(store, 1));
+    await turns(3);
+    assert.equal(second.settled, false, "committed before the window closed");
+    assert.equal(await put(store, 2), 2);
+    assert.equal(second.settled, true);
+    assert.ok(performance.now() - started >= 45, "the window closed early");
+    assert.equal(store.stats.transactions, 2);
+    assert.equal(store.stats.operations, 3);
+    store.close();
+  });
+
+  it("a window that fills up commits at the end of that turn", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 60_000 });
+    await put(store, 0);
+    const first = track(put(store, 1));
+    await turns(2); // the window is open
+    assert.equal(first.settled, false);
+    const rest = Array.from({ length: COMMIT_WINDOW_OPERATIONS - 1 }, (_, i) => put(store, i + 2));
+    const all = track(Promise.all(rest));
+    await turns(3);
+    assert.equal(first.settled, true);
+    assert.equal(all.settled, true);
+    assert.equal(store.stats.transactions, 2);
+    store.close();
+  });
+
+  it("a busy store commits a turn's batch of COMMIT_WINDOW_OPERATIONS at once", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 60_000 });
+    await put(store, 0);
+    const batch = Array.from({ length: COMMIT_WINDOW_OPERATIONS }, (_, i) => put(store, i + 1));
+    const all = track(Promise.all(batch));
+    await turns(3);
+    assert.equal(all.settled, true);
+    assert.equal(store.stats.transactions, 2);
+    store.close();
+  });
+
+  it("with commitWindowMs 0 every write is committed at the end of its turn", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 0 });
+    await put(store, 0);
+    const second = track(put(store, 1));
+    await turns(3);
+    assert.equal(second.settled, true);
+    store.close();
+  });
+
+  it("close() commits a write waiting in an open window", async () => {
+    const store = openBindingStore(":memory:", { commitWindowMs: 60_000 });
+    await put(store, 0);
+    const waiting = put(store, 1);
+    await turns(2);
+    store.close();
+    assert.equal(await waiting, 1);
+    assert.equal(store.stats.transactions, 2);
   });
 });
 
