@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: sipp load against ours and the Kamailio reference; raw figures in bench/results/.
 #
-#   bench/run.sh [rate|latency|steady|memory|restart|disk|idle|all ...]     (default: all)
+#   bench/run.sh [rate|latency|steady|memory|restart|disk|idle|all|pair ...]  (default: all)
 #
 # Systems, run alternately within every round: ours (dist/registrar-linux-x64, SQLite,
 # synchronous=FULL), kam-mem (Kamailio usrloc in memory), kam-sql (usrloc written through to
@@ -19,6 +19,10 @@
 #   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
 #   STEADY_RATE [4000]  rate of the steady phase: CPU per REGISTER of a warmed-up server
 #                       (STEADY_WARM_SECONDS [30] of load first, then STEADY_SECONDS [15] measured)
+#   PAIR_RATE [2000]    the pair phase (not in "all"): the two PAIR_SYSTEMS ["ours ours-base"] at
+#                       once, each loaded by its own sipp at this rate (half with auth), warmed
+#                       and measured as in the steady phase, on OURS_PORT and OURS_PORT + 2
+#                       (swapped each round); e.g. PAIR_SYSTEMS="ours kam-mem"
 #   USERS [400000]      distinct users in the injection file (10 s at 40,000/s never wraps)
 #   SIPP_BUFFER [4194304] sipp's socket buffers (-buff_size): one sipp socket stands for all the
 #                       phones, and its 64 KiB default overflowed when a server answered a batch
@@ -50,6 +54,8 @@ LAT_RATE=${LAT_RATE:-2000}
 STEADY_RATE=${STEADY_RATE:-4000}
 STEADY_WARM_SECONDS=${STEADY_WARM_SECONDS:-30}
 STEADY_SECONDS=${STEADY_SECONDS:-15}
+PAIR_RATE=${PAIR_RATE:-2000}
+PAIR_SYSTEMS=${PAIR_SYSTEMS:-"ours ours-base"}
 USERS=${USERS:-400000}
 SIPP_BUFFER=${SIPP_BUFFER:-4194304}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
@@ -435,6 +441,77 @@ phase_steady() {
   done
 }
 
+# Pair: two systems side by side (PAIR_SYSTEMS; by default ours = BIN and ours-base = BASE_BIN),
+# started together and each loaded by its own sipp at PAIR_RATE (auth: half), STEADY_WARM_SECONDS
+# then STEADY_SECONDS measured. Both see the same moments of a shared box: in A/A rounds two
+# copies of one build read within 3 % of each other, where one server at a time moved ±15 %
+# between runs (RESULTS, seventeenth sitting). With two servers and two sipps on the cores, each
+# server's batches and wake-ups are not those of a server alone: the figures compare the systems
+# under one load, not what either costs alone.
+phase_pair() {
+  local systems=($PAIR_SYSTEMS)
+  ((${#systems[@]} == 2)) || die "PAIR_SYSTEMS must name two systems, got \"$PAIR_SYSTEMS\""
+  local first=$OURS_PORT second=$((OURS_PORT + 2)) sipp2=$((SIPP_PORT + 2)) p
+  for p in "$second" "$sipp2"; do
+    if ss -Huln "sport = :$p" | grep -q .; then die "UDP port $p (pair phase) is in use"; fi
+  done
+  local tsv=$OUT/pair.tsv
+  echo -e "round\tauth\trate\tsystem\tport\tsuccessful\tfailed\tcpu_us_per_register" >"$tsv"
+  local round auth rate sys a=${systems[0]} b=${systems[1]}
+  for ((round = 1; round <= ROUNDS; round++)); do
+    for auth in $AUTHS; do
+      rate=$PAIR_RATE
+      [[ $auth == auth ]] && rate=$((PAIR_RATE / 2))
+      # Odd rounds: the first system on OURS_PORT; even rounds: the second one there.
+      local -A port=([$a]=$first [$b]=$second) sippPort=([$a]=$SIPP_PORT [$b]=$sipp2)
+      if ((round % 2 == 0)); then
+        port=([$a]=$second [$b]=$first)
+        sippPort=([$a]=$sipp2 [$b]=$SIPP_PORT)
+      fi
+      local -A wrapper=() rundir=() t0=() t1=()
+      for sys in "$a" "$b"; do
+        OURS_PORT=${port[$sys]} KAM_PORT=${port[$sys]} start_server "$sys" "$auth" "$(fresh_dir "$sys" "$auth")"
+        wrapper[$sys]=$SRV_WRAPPER rundir[$sys]=$SRV_RUNDIR
+        SRV_SYS="" SRV_WRAPPER="" SRV_RUNDIR=""
+      done
+      pair_sipps "$auth" "$rate" "$STEADY_WARM_SECONDS" "" port sippPort "$a" "$b" >/dev/null
+      for sys in "$a" "$b"; do t0[$sys]=$(pair_do "$sys" cpu_ticks); done
+      pair_sipps "$auth" "$rate" "$STEADY_SECONDS" "$(second_half_csv)" port sippPort "$a" "$b"
+      for sys in "$a" "$b"; do t1[$sys]=$(pair_do "$sys" cpu_ticks); done
+      for sys in "$a" "$b"; do
+        pair_do "$sys" stop_server
+        local succ fail cpu
+        read -r _ succ fail _ <"$LOGS/pair-$sys.out"
+        cpu=$(cpu_per_register $((t1[$sys] - t0[$sys])) "$succ")
+        echo -e "$round\t$auth\t$rate\t$sys\t${port[$sys]}\t$succ\t$fail\t$cpu" >>"$tsv"
+        log "pair round $round $auth $rate/s $sys (port ${port[$sys]}): cpu $cpu us per REGISTER, failed $fail"
+      done
+    done
+  done
+}
+
+# pair_do SYSTEM COMMAND: runs a server helper (cpu_ticks, stop_server) on one server of the pair
+# (the wrapper and rundir maps of phase_pair).
+pair_do() {
+  SRV_SYS=$1 SRV_WRAPPER=${wrapper[$1]} SRV_RUNDIR=${rundir[$1]} "$2"
+}
+
+# pair_sipps AUTH RATE SECONDS CSV PORTS SIPP_PORTS SYSTEM SYSTEM: one sipp per server of the pair,
+# at once (CSV empty: the usual users); each one's run_sipp line goes to $LOGS/pair-SYSTEM.out.
+pair_sipps() {
+  local -n ports=$5 sipps=$6
+  local sys pid pids=() media=$SIPP_MEDIA_PORT failed=0
+  for sys in "$7" "$8"; do
+    rm -f "$LOGS/pair-$sys.out"
+    SRV_PORT=${ports[$sys]} SIPP_PORT=${sipps[$sys]} SIPP_MEDIA_PORT=$media SIPP_USERS=$4 \
+      run_sipp "$(scenario_of "$1")" "$2" "$3" >"$LOGS/pair-$sys.out" &
+    pids+=($!)
+    media=$((media + 1000)) # sipp binds media ports from here up
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || die "a sipp of the pair phase failed (see $LOGS/pair-*.out)"
+}
+
 # CPU µs per successful REGISTER from clock ticks spent and REGISTERs answered 200.
 cpu_per_register() {
   awk -v t="$1" -v s="$2" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (s > 0 ? t / hz * 1e6 / s : 0) }'
@@ -630,9 +707,9 @@ main() {
   local p
   for p in "${phases[@]}"; do
     case $p in
-      rate | latency | steady | memory | restart | disk | idle) ;;
-      -h | --help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-      *) die "unknown phase \"$p\" (expected rate, latency, steady, memory, restart, disk, idle or all)" ;;
+      rate | latency | steady | memory | restart | disk | idle | pair) ;;
+      -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      *) die "unknown phase \"$p\" (expected rate, latency, steady, memory, restart, disk, idle, pair or all)" ;;
     esac
   done
   check_prerequisites
@@ -641,7 +718,8 @@ main() {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     echo "uptime: $(uptime)"
-    echo "ours: $("$BIN" --version 2>&1 | head -1) ($(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
+    echo "ours: $("$BIN" --version 2>&1 | head -1), $BIN (checkout: $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
+    [[ -n ${BASE_BIN:-} ]] && echo "ours-base: $BASE_BIN"
     echo "kamailio: $(kamailio -v 2>&1 | head -1)"
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"

@@ -234,6 +234,44 @@ if (steady) {
   }
 }
 
+const pair = readTsv("pair.tsv");
+if (pair) {
+  // Two systems, loaded at once (see bench/run.sh, phase_pair): the first one against the second.
+  const [one, two] = systems(pair);
+  out.push(`## Side by side (pair phase: ${one} and ${two} loaded at once)\n`);
+  const rows = [];
+  for (const auth of auths(pair)) {
+    const sel = pair.filter((x) => x.auth === auth && x.system === one);
+    const other = pair.filter((x) => x.auth === auth && x.system === two);
+    const cpu = (rows) => median(rows.map((x) => Number(x.cpu_us_per_register)));
+    const perRound = sel.map((mine) => {
+      const theirs = other.find((x) => x.round === mine.round);
+      return ratio(Number(mine.cpu_us_per_register), Number(theirs?.cpu_us_per_register));
+    });
+    rows.push([
+      auth,
+      sel[0]?.rate ?? "",
+      fmt(cpu(sel), 1),
+      fmt(cpu(other), 1),
+      fmt(cpuRatioPerRound(pair, sel, two), 3),
+      perRound.join(" / "),
+      fmt(median([...sel, ...other].map((x) => Number(x.failed)))),
+    ]);
+  }
+  out.push(
+    table([
+      "auth",
+      "rate/s (each)",
+      `${one} CPU µs/REGISTER`,
+      two,
+      `${one}/${two} (per-round median)`,
+      "per round",
+      "failed",
+    ], rows),
+  );
+  out.push("");
+}
+
 const mem = readTsv("memory.tsv");
 if (mem) {
   out.push("## Memory (all server processes summed)\n");
