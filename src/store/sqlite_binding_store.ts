@@ -422,6 +422,7 @@ export class SqliteBindingStore implements BindingStore {
    */
   readonly #endOfTurn = (): void => {
     this.#flushHandle = undefined;
+    if (this.#closed) return;
     if (
       this.#commitWindowMs > 0 && this.#queue.length < COMMIT_WINDOW_OPERATIONS &&
       performance.now() - this.#lastCommitMs < BUSY_WITHIN_MS
@@ -443,7 +444,10 @@ export class SqliteBindingStore implements BindingStore {
     if (this.#closed || this.#queue.length === 0) return;
     this.#runBatch(this.#takeBatch());
     this.#lastCommitMs = performance.now();
-    if (this.#queue.length > 0) this.#flushHandle = setImmediate(this.#flush);
+    // What is left (past maxBatch, or queued by a plan, which scheduled its own turn) goes next.
+    if (
+      this.#queue.length > 0 && this.#flushHandle === undefined && this.#windowTimer === undefined
+    ) this.#flushHandle = setImmediate(this.#flush);
   };
 
   #takeBatch(): Operation[] {

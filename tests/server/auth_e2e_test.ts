@@ -17,8 +17,8 @@ import { removeBans } from "../../src/store/ban_store.ts";
 import { authorization, challengesOf } from "../_support/digest_client.ts";
 import type { Challenge } from "../_support/digest_client.ts";
 import { UdpClient } from "../_support/udp_client.ts";
-import { waitFor } from "../_support/wait_for.ts";
 import type { ReceivedResponse } from "../_support/udp_client.ts";
+import { waitFor } from "../_support/wait_for.ts";
 import { newBranch, registerText } from "../_support/sip_messages.ts";
 import type { RegisterSpec } from "../_support/sip_messages.ts";
 
