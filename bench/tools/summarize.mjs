@@ -243,18 +243,18 @@ if (pair) {
   for (const auth of auths(pair)) {
     const sel = pair.filter((x) => x.auth === auth && x.system === one);
     const other = pair.filter((x) => x.auth === auth && x.system === two);
-    const cpu = (rows) => median(rows.map((x) => Number(x.cpu_us_per_register)));
-    const perRound = sel.map((mine) => {
-      const theirs = other.find((x) => x.round === mine.round);
-      return ratio(Number(mine.cpu_us_per_register), Number(theirs?.cpu_us_per_register));
-    });
+    const cpu = (of) => median(of.map((x) => Number(x.cpu_us_per_register)));
+    const perRound = sel.map((mine) =>
+      Number(mine.cpu_us_per_register) /
+      Number(other.find((x) => x.round === mine.round)?.cpu_us_per_register)
+    );
     rows.push([
       auth,
       sel[0]?.rate ?? "",
       fmt(cpu(sel), 1),
       fmt(cpu(other), 1),
-      fmt(cpuRatioPerRound(pair, sel, two), 3),
-      perRound.join(" / "),
+      fmt(median(perRound), 3),
+      perRound.map((r) => fmt(r, 2)).join(" / "),
       fmt(median([...sel, ...other].map((x) => Number(x.failed)))),
     ]);
   }
