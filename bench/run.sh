@@ -5,9 +5,12 @@
 #
 # Systems, run alternately within every round: ours (dist/registrar-linux-x64, SQLite,
 # synchronous=FULL), kam-mem (Kamailio usrloc in memory), kam-sql (usrloc written through to
-# SQLite). The order rotates from round to round (A B C, B C A, C A B, ...): in an A/B of two
-# builds run both ways round, the one run first read about 2 us (4 %) more CPU per REGISTER,
-# which a fixed order charges to one system (bench/RESULTS.md, sixth sitting).
+# SQLite). Not in the default list: kam-mem-authdb, kam-mem whose auth looks each user's HA1 up in
+# a SQLite subscriber table (auth_db) as ours looks in its users table, where kam-mem computes the
+# password from the username; without auth it is kam-mem. The order rotates from round to round
+# (A B C, B C A, C A B, ...): in an A/B of two builds run both ways round, the one run first read
+# about 2 us (4 %) more CPU per REGISTER, which a fixed order charges to one system
+# (bench/RESULTS.md, sixth sitting).
 # Every server is started and stopped here, on 127.0.0.1 only, under `timeout`.
 # Environment (defaults in brackets):
 #   ROUNDS [3]          rounds of the rate and latency phases
@@ -194,7 +197,7 @@ start_server() {
         --domain 127.0.0.1 --rate-limit 0 --log-level warn "${authArgs[@]}" "${warmArgs[@]}" >"$logfile" 2>&1 &
       SRV_WRAPPER=$!
       ;;
-    kam-mem | kam-sql)
+    kam-mem | kam-sql | kam-mem-authdb)
       SRV_PORT=$KAM_PORT
       SRV_RUNDIR=$dir/run
       mkdir -p "$SRV_RUNDIR"
@@ -202,6 +205,8 @@ start_server() {
       local mode=memory extra=()
       [[ $sys == kam-sql ]] && mode=sqlite
       [[ $auth == auth ]] && extra=(-A WITH_AUTH)
+      [[ $auth == auth && $sys == kam-mem-authdb ]] &&
+        extra+=(-A WITH_AUTH_DB -A "AUTH_DB_URL=\"sqlite://$(subscribers_db)\"")
       KAMAILIO_TIMEOUT=$SERVER_TIMEOUT KAMAILIO_LISTEN="udp:127.0.0.1:$SRV_PORT" \
         KAMAILIO_RUNDIR=$SRV_RUNDIR KAMAILIO_DB=$dir/kamailio.sqlite KAMAILIO_SHM=512 \
         KAMAILIO_PKG=$([[ $mode == sqlite ]] && echo 256 || echo 8) \
@@ -244,6 +249,7 @@ stop_server() {
 users_csv() { echo "${SIPP_USERS:-$WORK/users-$USERS.csv}"; }
 second_half_csv() { echo "$WORK/users-second-half-$USERS.csv"; }
 auth_template() { echo "$WORK/auth-template-$USERS"; }
+subscribers_db() { echo "$WORK/kamailio-subscribers-$USERS.sqlite"; }
 
 prepare_users() {
   mkdir -p "$WORK"
@@ -262,6 +268,10 @@ prepare_users() {
     rm -rf "$(auth_template)"
     awk -F';' 'NR > 1 { print $1 "@" $2 ":" $4 }' "$csv" >"$WORK/users.txt"
     timeout 600 "$BIN" user import "$WORK/users.txt" --data "$(auth_template)" >/dev/null
+  fi
+  # kam-mem-authdb: the same users and HA1s in Kamailio's subscriber table (read only, shared).
+  if [[ " $SYSTEMS $PAIR_SYSTEMS " == *" kam-mem-authdb "* && ! -s $(subscribers_db) ]]; then
+    bash "$here/kamailio/create-subscribers.sh" "$(auth_template)/registrar.db" "$(subscribers_db)"
   fi
 }
 
@@ -593,7 +603,7 @@ phase_memory() {
     stop_server
     # A restart with the 100,000 bindings stored (the steady state of a server that keeps no copy
     # of them in memory); Kamailio's in-memory usrloc has nothing to reload.
-    if [[ $sys != kam-mem ]]; then
+    if [[ $sys != kam-mem* ]]; then
       KAMAILIO_KEEP_DB=1 start_server "$sys" noauth "$dir"
       sleep 5
       echo -e "$sys\t$succ\trestart+5\t$(sum_kb status VmRSS)\t$(sum_kb smaps_rollup Pss)\t$(server_pids | wc -l)" >>"$tsv"
@@ -613,7 +623,7 @@ phase_restart() {
   local sys try
   for sys in $SYSTEMS; do
     local dir=$WORK/restart-$sys
-    if [[ $sys != kam-mem && ! -e $dir/.filled-100000 ]]; then
+    if [[ $sys != kam-mem* && ! -e $dir/.filled-100000 ]]; then
       dir=$(fresh_dir "$sys" noauth)
       start_server "$sys" noauth "$dir"
       fill register 100000 4000 >/dev/null
@@ -624,7 +634,7 @@ phase_restart() {
     fi
     mkdir -p "$dir"
     local bindings=100000
-    [[ $sys == kam-mem ]] && bindings=0 # nothing survives a restart of the in-memory usrloc
+    [[ $sys == kam-mem* ]] && bindings=0 # nothing survives a restart of the in-memory usrloc
     for try in 1 2 3; do
       node "$here/tools/sip_probe.mjs" "$([[ $sys == ours* ]] && echo "$OURS_PORT" || echo "$KAM_PORT")" \
         REGISTER 30000 >"$WORK/probe.out" &
@@ -723,6 +733,7 @@ main() {
     echo "kamailio: $(kamailio -v 2>&1 | head -1)"
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
+    echo "systems: $SYSTEMS; pair phase: $PAIR_SYSTEMS; auth modes: $AUTHS"
     echo "ours: --warm-up $WARM_UP$([[ -n ${BASE_BIN:-} ]] && echo "; ours-base: --warm-up ${BASE_WARM_UP:-(not passed)}")"
     echo "ours' environment: ${OURS_ENV:-(none)}$([[ -n ${BASE_BIN:-} ]] && echo "; ours-base's: ${BASE_ENV:-(none)}")"
     echo "hardware counters (steady phase): $( ((HAVE_COUNTERS)) && echo "perf stat instructions, cycles" || echo none)"

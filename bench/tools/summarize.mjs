@@ -50,6 +50,17 @@ const cpuRatioPerRound = (all, sel, other, key = "cpu_us_per_register") =>
     return Number(mine[key]) / Number(theirs?.[key]);
   }));
 const systems = (rows) => [...new Set(rows.map((r) => r.system))];
+/**
+ * The references ours is divided by: Kamailio in memory and writing through to SQLite, and
+ * kam-mem-authdb (credentials from its subscriber table) when the run measured it.
+ */
+const refs = (rows) => [
+  "kam-mem",
+  ...(systems(rows).includes("kam-mem-authdb") ? ["kam-mem-authdb"] : []),
+  "kam-sql",
+];
+const refsHead = (rows) =>
+  refs(rows).map((k, i) => i === 0 ? `ours/${k} (per-round median)` : `ours/${k}`);
 const auths = (rows) => [...new Set(rows.map((r) => r.auth))];
 const rounds = (rows) => [...new Set(rows.map((r) => r.round))];
 
@@ -66,8 +77,7 @@ if (rate) {
         auth,
         round,
         ...systems(max).map((s) => fmt(get(s))),
-        ratio(get("ours"), get("kam-mem")),
-        ratio(get("ours"), get("kam-sql")),
+        ...refs(max).map((k) => ratio(get("ours"), get(k))),
       ]);
     }
     const med = (s) =>
@@ -86,11 +96,10 @@ if (rate) {
       `**${auth}**`,
       "**median**",
       ...systems(max).map((s) => `**${fmt(med(s))}**`),
-      `**${fmt(perRound("kam-mem"), 2)}**`,
-      `**${fmt(perRound("kam-sql"), 2)}**`,
+      ...refs(max).map((k) => `**${fmt(perRound(k), 2)}**`),
     ]);
   }
-  out.push(table(["auth", "round", ...systems(max), "ours/kam-mem", "ours/kam-sql"], rows));
+  out.push(table(["auth", "round", ...systems(max), ...refs(max).map((k) => `ours/${k}`)], rows));
   out.push(
     "\nCPU per successful REGISTER (µs, all server processes) at each system's highest passing step:\n",
   );
@@ -108,11 +117,10 @@ if (rate) {
     cpuRows.push([
       auth,
       ...systems(max).map((s) => fmt(med(s), 1)),
-      ratio(med("ours"), med("kam-mem")),
-      ratio(med("ours"), med("kam-sql")),
+      ...refs(max).map((k) => ratio(med("ours"), med(k))),
     ]);
   }
-  out.push(table(["auth", ...systems(max), "ours/kam-mem", "ours/kam-sql"], cpuRows));
+  out.push(table(["auth", ...systems(max), ...refs(max).map((k) => `ours/${k}`)], cpuRows));
   out.push("");
 }
 
@@ -134,8 +142,7 @@ if (lat) {
           fmt(m("p50_ms")),
           fmt(m("p99_ms")),
           fmt(m("cpu_us_per_register"), 1),
-          cpuRatio("kam-mem"),
-          cpuRatio("kam-sql"),
+          ...refs(lat).map(cpuRatio),
           fmt(m("failed")),
           sel.map((x) => x.cpu_us_per_register).join(" / "),
         ]);
@@ -150,8 +157,7 @@ if (lat) {
       "p50 ms",
       "p99 ms",
       "CPU µs/REGISTER",
-      "ours/kam-mem (per-round median)",
-      "ours/kam-sql",
+      ...refsHead(lat),
       "failed",
       "CPU per round",
     ], rows),
@@ -173,8 +179,7 @@ if (steady) {
         sel[0]?.rate ?? "",
         s,
         fmt(m("cpu_us_per_register"), 1),
-        cpuRatio("kam-mem"),
-        cpuRatio("kam-sql"),
+        ...refs(steady).map(cpuRatio),
         fmt(m("p99_ms")),
         fmt(m("failed")),
         sel.map((x) => x.cpu_us_per_register).join(" / "),
@@ -187,8 +192,7 @@ if (steady) {
       "rate/s",
       "system",
       "CPU µs/REGISTER",
-      "ours/kam-mem (per-round median)",
-      "ours/kam-sql",
+      ...refsHead(steady),
       "p99 ms",
       "failed",
       "CPU per round",
