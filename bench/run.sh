@@ -20,9 +20,9 @@
 #                       7000 8000 10000 12000 14000 16000 18000 20000 24000 28000 32000 36000
 #                       40000"]
 #   PRELOAD_SECONDS [2] in the rate and latency phases, every fresh server (each system alike)
-#                       first runs at the step's rate for this long, not measured, on the first
-#                       PRELOAD_USERS [5000] users of the file (past them sipp starts over:
-#                       re-registrations); the step then registers the users after them. So a
+#                       first runs at the step's rate for this many whole seconds, not measured,
+#                       on the first PRELOAD_USERS [5000] users of the file (past them sipp
+#                       starts over: re-registrations); the step then registers the others. So a
 #                       step measures a server running at that rate, not its first second: on a
 #                       fresh server ours answered 12,000/s with auth at p99 92-440 ms, nearly all
 #                       of it in the first 0.5 s (Bun's JIT still compiling), and after such a
