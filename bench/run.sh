@@ -26,7 +26,8 @@
 #                       step measures a server running at that rate, not its first second: on a
 #                       fresh server ours answered 12,000/s with auth at p99 92-440 ms, nearly all
 #                       of it in the first 0.5 s (Bun's JIT still compiling), and after such a
-#                       preload at 8-24 ms (RESULTS, nineteenth sitting). 0: none, as up to then
+#                       preload at 8-24 ms in five runs of six (RESULTS, nineteenth sitting).
+#                       0: none, as up to then
 #   PRELOAD_RATE        the preload's rate instead of the step's
 #   LAT_RATE [2000]     the fixed moderate rate of the latency phase (plus half of ours' max)
 #   STEADY_RATE [4000]  rate of the steady phase: CPU per REGISTER of a warmed-up server
