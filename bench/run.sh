@@ -262,9 +262,10 @@ stop_server() {
 users_csv() { echo "${SIPP_USERS:-$WORK/users-$USERS.csv}"; }
 second_half_csv() { echo "$WORK/users-second-half-$USERS.csv"; }
 preload_csv() { echo "$WORK/users-first-$PRELOAD_USERS-of-$USERS.csv"; }
+after_preload_csv() { echo "$WORK/users-after-$PRELOAD_USERS-of-$USERS.csv"; }
 # The rate and latency steps' users: all of them, or those after the preload's.
 step_csv() {
-  if ((PRELOAD_SECONDS > 0)); then echo "$WORK/users-after-$PRELOAD_USERS-of-$USERS.csv"; else users_csv; fi
+  if ((PRELOAD_SECONDS > 0)); then after_preload_csv; else users_csv; fi
 }
 auth_template() { echo "$WORK/auth-template-$USERS"; }
 subscribers_db() { echo "$WORK/kamailio-subscribers-$USERS.sqlite"; }
@@ -284,7 +285,7 @@ prepare_users() {
   # around to refreshes for the last 1.25 % of the calls).
   if [[ ! -s $(preload_csv) ]]; then
     awk -v n="$PRELOAD_USERS" 'NR <= n + 1' "$csv" >"$(preload_csv)"
-    awk -v n="$PRELOAD_USERS" 'NR == 1 || NR > n + 1' "$csv" >"$WORK/users-after-$PRELOAD_USERS-of-$USERS.csv"
+    awk -v n="$PRELOAD_USERS" 'NR == 1 || NR > n + 1' "$csv" >"$(after_preload_csv)"
   fi
   # ours with auth: the same users as digest users of realm 127.0.0.1 (imported once, copied).
   if [[ ! -s $(auth_template)/registrar.db ]]; then
@@ -363,6 +364,15 @@ preload() {
   sleep 0.5
 }
 
+# measured_step AUTH RATE: one STEP_SECONDS step on the step users (measured_sipp), its fields
+# followed by the datagrams the server's socket dropped during it.
+measured_step() {
+  local drops fields
+  drops=$(socket_drops "$SRV_PORT")
+  fields=$(SIPP_USERS=$(step_csv) measured_sipp "$(scenario_of "$1")" "$2" "$STEP_SECONDS")
+  echo "$fields $(($(socket_drops "$SRV_PORT") - drops))"
+}
+
 # ---------------------------------------------------------------- phases
 # The systems in round $1's order: SYSTEMS rotated left by round - 1 (see the header).
 systems_of_round() {
@@ -394,11 +404,7 @@ phase_rate() {
           start_server "$sys" "$auth" "$dir"
           preload "$auth" "$rate"
           local created succ fail retrans elapsed p50 p99 cpu drops
-          drops=$(socket_drops "$SRV_PORT")
-          read -r created succ fail retrans elapsed p50 p99 cpu < <(
-            SIPP_USERS=$(step_csv) measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS"
-          )
-          drops=$(($(socket_drops "$SRV_PORT") - drops))
+          read -r created succ fail retrans elapsed p50 p99 cpu drops < <(measured_step "$auth" "$rate")
           stop_server
           local achieved pass
           achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
@@ -445,11 +451,7 @@ phase_latency() {
           start_server "$sys" "$auth" "$dir"
           preload "$auth" "$rate"
           local created succ fail retrans elapsed p50 p99 cpu drops
-          drops=$(socket_drops "$SRV_PORT")
-          read -r created succ fail retrans elapsed p50 p99 cpu < <(
-            SIPP_USERS=$(step_csv) measured_sipp "$(scenario_of "$auth")" "$rate" "$STEP_SECONDS"
-          )
-          drops=$(($(socket_drops "$SRV_PORT") - drops))
+          read -r created succ fail retrans elapsed p50 p99 cpu drops < <(measured_step "$auth" "$rate")
           stop_server
           echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$drops\t$p50\t$p99\t$cpu" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
