@@ -157,6 +157,43 @@ server_pids() {
   fi
 }
 
+# utime+stime of every thread of the server's processes, one "TID TICKS" line each.
+thread_ticks() {
+  local pid
+  for pid in $(server_pids); do
+    # A thread's name may hold spaces: fields are counted after its closing parenthesis.
+    awk '{ sub(/^.*\) /, ""); print FILENAME, $12 + $13 }' /proc/"$pid"/task/*/stat 2>/dev/null || true
+  done
+}
+
+# The idle ticks of all CPUs together (idle + iowait; the first line of /proc/stat).
+box_ticks() {
+  awk '$1 == "cpu" { print $5 + $6; exit }' /proc/stat
+}
+
+# step_cores THREAD_TICKS BOX_TICKS SECONDS TIMES_FILE: where the box's CPU went over SECONDS
+# since the two snapshots, in cores (1.00 = one core all the time): the server's busiest thread
+# (ours' JavaScript thread, one of Kamailio's processes), sipp (TIMES_FILE: `times` of the
+# subshell that ran it), and what no process used. They tell what limited a step: the server's
+# one thread, sipp, or the box.
+step_cores() {
+  local hz top sipp idle
+  hz=$(getconf CLK_TCK)
+  top=$(awk -v w="$3" -v hz="$hz" 'NR == FNR { before[$1] = $2; next }
+    ($1 in before) && $2 - before[$1] > max { max = $2 - before[$1] }
+    END { printf "%.2f\n", (w > 0 ? max / hz / w : 0) }' <(echo "$1") <(thread_ticks))
+  # `times`' second line: the children's user and system time, as "XmY.YYYs XmY.YYYs".
+  sipp=$(awk -v w="$3" 'NR == 2 {
+    s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+    printf "%.2f\n", (w > 0 ? s / w : 0) }' "$4")
+  # Idle time over the wall clock, not over /proc/stat's total: with tick-based accounting and
+  # an idle CPU's tick stopped, the busy fields miss time (the total grew by 1.6 of 2 cores a
+  # second here under load), while the idle field is measured in time.
+  idle=$(awk -v a="$2" -v b="$(box_ticks)" -v hz="$hz" -v w="$3" 'BEGIN {
+    printf "%.2f\n", (w > 0 ? (b - a) / hz / w : 0) }')
+  echo "$top $sipp $idle"
+}
+
 # utime+stime of all server processes, in clock ticks.
 cpu_ticks() {
   local total=0 pid t
@@ -318,8 +355,11 @@ fresh_dir() {
 run_sipp() {
   local scenario=$1 rate=$2 length=$3
   shift 3
-  local dir
+  local dir threads0 box0 t0 t1
   dir=$(mktemp -d "$WORK/sipp.XXXXXX")
+  threads0=$(thread_ticks)
+  box0=$(box_ticks)
+  t0=$(date +%s.%N)
   local limit=(-timeout "${length}s")
   [[ $length == -m:* ]] && limit=(-m "${length#-m:}" -timeout 300s)
   (
@@ -329,7 +369,11 @@ run_sipp() {
       -buff_size "$SIPP_BUFFER" \
       -default_behaviors all,-bye -nostdin -r "$rate" -l 5000 "${limit[@]}" \
       -trace_stat -stf stat.csv -fd 3600 -trace_rtt -rtt_freq 1000 "$@" >sipp.out 2>&1 || true
+    # The CPU this subshell's children used: sipp's, and timeout's negligible share.
+    times >"$dir/times.txt"
   )
+  t1=$(date +%s.%N)
+  step_cores "$threads0" "$box0" "$(echo "$t1 - $t0" | bc)" "$dir/times.txt" >"$WORK/step-cores.txt"
   local stat=$dir/stat.csv
   [[ -s $stat ]] || { tail -5 "$dir/sipp.out" >&2; die "sipp wrote no statistics ($dir)"; }
   local created succ fail retrans elapsed
@@ -365,12 +409,13 @@ preload() {
 }
 
 # measured_step AUTH RATE: one STEP_SECONDS step on the step users (measured_sipp), its fields
-# followed by the datagrams the server's socket dropped during it.
+# followed by the datagrams the server's socket dropped during it and by where the box's CPU went
+# while sipp ran (run_sipp's step-cores.txt).
 measured_step() {
   local drops fields
   drops=$(socket_drops "$SRV_PORT")
   fields=$(SIPP_USERS=$(step_csv) measured_sipp "$(scenario_of "$1")" "$2" "$STEP_SECONDS")
-  echo "$fields $(($(socket_drops "$SRV_PORT") - drops))"
+  echo "$fields $(($(socket_drops "$SRV_PORT") - drops)) $(cat "$WORK/step-cores.txt")"
 }
 
 # ---------------------------------------------------------------- phases
@@ -388,7 +433,7 @@ systems_of_round() {
 # (see PRELOAD_SECONDS).
 phase_rate() {
   local tsv=$OUT/rate.tsv
-  echo -e "round\tsystem\tauth\trate\tcreated\tsuccessful\tfailed\tretrans\tdrops\tachieved\tp50_ms\tp99_ms\tcpu_us_per_register\tpass" >"$tsv"
+  echo -e "round\tsystem\tauth\trate\tcreated\tsuccessful\tfailed\tretrans\tdrops\tachieved\tp50_ms\tp99_ms\tcpu_us_per_register\tpass\tserver_top_thread_cores\tsipp_cores\tidle_cores" >"$tsv"
   local ladder=($LADDER)
   declare -A start
   local round auth sys first=0 k
@@ -403,8 +448,9 @@ phase_rate() {
           dir=$(fresh_dir "$sys" "$auth")
           start_server "$sys" "$auth" "$dir"
           preload "$auth" "$rate"
-          local created succ fail retrans elapsed p50 p99 cpu drops
-          read -r created succ fail retrans elapsed p50 p99 cpu drops < <(measured_step "$auth" "$rate")
+          local created succ fail retrans elapsed p50 p99 cpu drops top sipp idle
+          read -r created succ fail retrans elapsed p50 p99 cpu drops top sipp idle \
+            < <(measured_step "$auth" "$rate")
           stop_server
           local achieved pass
           achieved=$(awk -v s="$succ" -v e="$elapsed" 'BEGIN { printf "%.0f", (e > 0 ? s / e : 0) }')
@@ -412,8 +458,8 @@ phase_rate() {
             -v maxp="$MAX_P99_MS" -v maxf="$MAX_FAIL_RATIO" 'BEGIN {
               ok = a >= 0.97 * r && c > 0 && f / c < maxf && p != "NA" && p + 0 < maxp
               print ok ? "yes" : "no" }')
-          echo -e "$round\t$sys\t$auth\t$rate\t$created\t$succ\t$fail\t$retrans\t$drops\t$achieved\t$p50\t$p99\t$cpu\t$pass" >>"$tsv"
-          log "rate round $round $sys $auth: $rate/s -> achieved $achieved, failed $fail, dropped $drops, p99 $p99 ms, cpu $cpu us/REGISTER: $pass"
+          echo -e "$round\t$sys\t$auth\t$rate\t$created\t$succ\t$fail\t$retrans\t$drops\t$achieved\t$p50\t$p99\t$cpu\t$pass\t$top\t$sipp\t$idle" >>"$tsv"
+          log "rate round $round $sys $auth: $rate/s -> achieved $achieved, failed $fail, dropped $drops, p99 $p99 ms, cpu $cpu us/REGISTER, cores: server thread $top, sipp $sipp, idle $idle: $pass"
           if [[ $pass == yes ]]; then
             ((i > best)) && best=$i
             ((i + 1 >= lowest_fail)) && break
@@ -427,7 +473,7 @@ phase_rate() {
         ((best >= 0)) && start[$sys-$auth]=$best
         local max=0
         ((best >= 0)) && max=${ladder[$best]}
-        echo -e "$round\t$sys\t$auth\tMAX\t\t\t\t\t\t$max\t\t\t\t" >>"$tsv"
+        echo -e "$round\t$sys\t$auth\tMAX\t\t\t\t\t\t$max\t\t\t\t\t\t\t" >>"$tsv"
       done
     done
   done
@@ -437,7 +483,7 @@ phase_rate() {
 # fresh server preloaded first, as in the rate phase.
 phase_latency() {
   local tsv=$OUT/latency.tsv
-  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tretrans\tdrops\tp50_ms\tp99_ms\tcpu_us_per_register" >"$tsv"
+  echo -e "round\tsystem\tauth\trate\tsuccessful\tfailed\tretrans\tdrops\tp50_ms\tp99_ms\tcpu_us_per_register\tserver_top_thread_cores\tsipp_cores\tidle_cores" >"$tsv"
   local round auth sys rate
   for ((round = 1; round <= ROUNDS; round++)); do
     for auth in $AUTHS; do
@@ -450,10 +496,11 @@ phase_latency() {
           dir=$(fresh_dir "$sys" "$auth")
           start_server "$sys" "$auth" "$dir"
           preload "$auth" "$rate"
-          local created succ fail retrans elapsed p50 p99 cpu drops
-          read -r created succ fail retrans elapsed p50 p99 cpu drops < <(measured_step "$auth" "$rate")
+          local created succ fail retrans elapsed p50 p99 cpu drops top sipp idle
+          read -r created succ fail retrans elapsed p50 p99 cpu drops top sipp idle \
+            < <(measured_step "$auth" "$rate")
           stop_server
-          echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$drops\t$p50\t$p99\t$cpu" >>"$tsv"
+          echo -e "$round\t$sys\t$auth\t$rate\t$succ\t$fail\t$retrans\t$drops\t$p50\t$p99\t$cpu\t$top\t$sipp\t$idle" >>"$tsv"
           log "latency round $round $sys $auth $rate/s: p50 $p50 ms, p99 $p99 ms, cpu $cpu us/REGISTER, failed $fail"
         done
       done

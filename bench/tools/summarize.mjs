@@ -121,6 +121,51 @@ if (rate) {
     ]);
   }
   out.push(table(["auth", ...systems(max), ...refs(max).map((k) => `ours/${k}`)], cpuRows));
+  // Runs from before these columns existed have none: their summaries stay as they were.
+  if (rate.some((r) => r.server_top_thread_cores !== undefined)) {
+    out.push(
+      "\nWhere the CPU went (cores; medians of rounds) at each system's highest passing step and at " +
+        "the lowest failing step above it: the server's busiest thread (ours' JavaScript thread, " +
+        "one of Kamailio's processes), sipp, and what no process used:\n",
+    );
+    const coreRows = [];
+    for (const auth of auths(max)) {
+      for (const s of systems(max)) {
+        const steps = (pass) =>
+          rounds(max).map((round) => {
+            const best = Number(
+              max.find((r) => r.auth === auth && r.round === round && r.system === s)?.achieved,
+            );
+            const mine = rate.filter((r) =>
+              r.auth === auth && r.round === round && r.system === s && r.rate !== "MAX" &&
+              r.pass === pass && (pass === "yes" ? Number(r.rate) === best : Number(r.rate) > best)
+            );
+            mine.sort((a, b) => Number(a.rate) - Number(b.rate));
+            return mine[0];
+          }).filter((r) => r !== undefined);
+        for (const [label, pass] of [["highest passing", "yes"], ["lowest failing", "no"]]) {
+          const found = steps(pass);
+          if (found.length === 0) continue;
+          const med = (key) => fmt(median(found.map((r) => Number(r[key]))), 2);
+          coreRows.push([
+            auth,
+            s,
+            label,
+            found.map((r) => fmt(Number(r.rate))).join(" / "),
+            med("server_top_thread_cores"),
+            med("sipp_cores"),
+            med("idle_cores"),
+          ]);
+        }
+      }
+    }
+    out.push(
+      table(
+        ["auth", "system", "step", "rate per round", "server's busiest thread", "sipp", "idle"],
+        coreRows,
+      ),
+    );
+  }
   out.push("");
 }
 
