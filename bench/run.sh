@@ -42,6 +42,8 @@
 #                       at once (the kernel caps this at net.core.rmem_max / wmem_max)
 #   IDLE_SECONDS [60]   idle CPU window
 #   BIN [dist/registrar-linux-x64]; OURS_PORT [5180] KAM_PORT [5170] SIPP_PORT [5192]
+#   KAMAILIO_RCVBUF [2097152] the most Kamailio may raise its UDP receive buffer to (its `-b`;
+#                       bench/kamailio/run.sh): by default what ours asks for its own socket
 #   BASE_BIN            a second build of ours, run as system "ours-base" (before/after figures)
 #   WARM_UP [10000]     ours' `--warm-up`: registrations through an in-memory copy of its request
 #                       path before its socket opens, so that a fresh server per step is not
@@ -820,6 +822,7 @@ main() {
     echo "ours: $("$BIN" --version 2>&1 | head -1), $BIN (checkout: $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?'))"
     [[ -n ${BASE_BIN:-} ]] && echo "ours-base: $BASE_BIN"
     echo "kamailio: $(kamailio -v 2>&1 | head -1)"
+    echo "kamailio's UDP receive buffer: at most ${KAMAILIO_RCVBUF:-2097152} bytes (-b; ours asks 2097152)"
     echo "sipp: $(sipp -v 2>&1 | grep -m1 SIPp | sed 's/^ *//')"
     echo "phases: ${phases[*]}; rounds: $ROUNDS; step: ${STEP_SECONDS}s"
     echo "systems: $SYSTEMS; pair phase: $PAIR_SYSTEMS; auth modes: $AUTHS"

@@ -8,7 +8,11 @@
 # default 3600).  Stop it with Ctrl-C or kill of the printed pid.
 # Environment (all optional; bench/run.sh sets them): KAMAILIO_LISTEN (udp:HOST:PORT, default
 # udp:127.0.0.1:5070), KAMAILIO_RUNDIR (pid file dir), KAMAILIO_SHM / KAMAILIO_PKG (MB of shared /
-# per-process memory; 100,000 bindings need more than the defaults), KAMAILIO_DB, KAMAILIO_KEEP_DB.
+# per-process memory; 100,000 bindings need more than the defaults), KAMAILIO_DB, KAMAILIO_KEEP_DB,
+# KAMAILIO_RCVBUF (bytes; the most Kamailio's probe may raise its UDP receive buffer to, `-b`).
+# KAMAILIO_RCVBUF defaults to the 2 MiB registrar asks for its own socket (src/transport/
+# udp_transport.ts), so that both servers hold the same burst; Kamailio's own default is 256 KiB
+# (the kernel reports twice either figure).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:?usage: run.sh memory|sqlite [kamailio args]}; shift
@@ -28,4 +32,5 @@ children=2 pkg=8
 [[ $mode == sqlite ]] && children=1 pkg=64
 [[ -n ${KAMAILIO_LISTEN:-} ]] && set -- -A "LISTEN=$KAMAILIO_LISTEN" "$@"
 timeout -k 5 "${KAMAILIO_TIMEOUT:-3600}" kamailio -f "$cfg" -DD -E -n $children \
-  -m "${KAMAILIO_SHM:-64}" -M "${KAMAILIO_PKG:-$pkg}" -Y "$rundir" -P "$rundir/kamailio.pid" "$@"
+  -m "${KAMAILIO_SHM:-64}" -M "${KAMAILIO_PKG:-$pkg}" -b "${KAMAILIO_RCVBUF:-2097152}" \
+  -Y "$rundir" -P "$rundir/kamailio.pid" "$@"
