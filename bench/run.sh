@@ -375,7 +375,8 @@ run_sipp() {
     times >"$dir/times.txt"
   )
   t1=$(date +%s.%N)
-  step_cores "$threads0" "$box0" "$(echo "$t1 - $t0" | bc)" "$dir/times.txt" >"$WORK/step-cores.txt"
+  step_cores "$threads0" "$box0" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+    "$dir/times.txt" >"$WORK/step-cores.txt"
   local stat=$dir/stat.csv
   [[ -s $stat ]] || { tail -5 "$dir/sipp.out" >&2; die "sipp wrote no statistics ($dir)"; }
   local created succ fail retrans elapsed
