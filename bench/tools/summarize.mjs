@@ -103,16 +103,21 @@ if (rate) {
   out.push(
     "\nCPU per successful REGISTER (µs, all server processes) at each system's highest passing step:\n",
   );
+  // A system's steps in one round, and which of them bounded its highest sustained rate.
+  const stepsOf = (auth, round, s) =>
+    rate.filter((r) => r.auth === auth && r.round === round && r.system === s && r.rate !== "MAX");
+  const bestRate = (auth, round, s) =>
+    max.find((r) => r.auth === auth && r.round === round && r.system === s)?.achieved;
+  const highestPassing = (auth, round, s) =>
+    stepsOf(auth, round, s).find((r) => r.pass === "yes" && r.rate === bestRate(auth, round, s));
+  const lowestFailing = (auth, round, s) => {
+    const best = Number(bestRate(auth, round, s));
+    return stepsOf(auth, round, s).filter((r) => r.pass === "no" && Number(r.rate) > best)
+      .sort((a, b) => Number(a.rate) - Number(b.rate))[0];
+  };
   const cpuRows = [];
   for (const auth of auths(max)) {
-    const at = (s, round) => {
-      const m = max.find((r) => r.auth === auth && r.round === round && r.system === s);
-      const step = rate.find((r) =>
-        r.auth === auth && r.round === round && r.system === s && r.rate === m?.achieved &&
-        r.pass === "yes"
-      );
-      return Number(step?.cpu_us_per_register);
-    };
+    const at = (s, round) => Number(highestPassing(auth, round, s)?.cpu_us_per_register);
     const med = (s) => median(rounds(max).map((round) => at(s, round)));
     cpuRows.push([
       auth,
@@ -131,20 +136,14 @@ if (rate) {
     const coreRows = [];
     for (const auth of auths(max)) {
       for (const s of systems(max)) {
-        const steps = (pass) =>
-          rounds(max).map((round) => {
-            const best = Number(
-              max.find((r) => r.auth === auth && r.round === round && r.system === s)?.achieved,
-            );
-            const mine = rate.filter((r) =>
-              r.auth === auth && r.round === round && r.system === s && r.rate !== "MAX" &&
-              r.pass === pass && (pass === "yes" ? Number(r.rate) === best : Number(r.rate) > best)
-            );
-            mine.sort((a, b) => Number(a.rate) - Number(b.rate));
-            return mine[0];
-          }).filter((r) => r !== undefined);
-        for (const [label, pass] of [["highest passing", "yes"], ["lowest failing", "no"]]) {
-          const found = steps(pass);
+        for (
+          const [label, stepOf] of [
+            ["highest passing", highestPassing],
+            ["lowest failing", lowestFailing],
+          ]
+        ) {
+          const found = rounds(max).map((round) => stepOf(auth, round, s))
+            .filter((r) => r !== undefined);
           if (found.length === 0) continue;
           const med = (key) => fmt(median(found.map((r) => Number(r[key]))), 2);
           coreRows.push([
