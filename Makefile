@@ -38,10 +38,12 @@ fmt: setup
 	$(DENO) fmt
 
 # Single executables: no runtime, node_modules or source needed on the target (Pi: arm64).
+# A Worker's module is an entry point of its own (src/store/history_thread.ts finds it there).
+WORKERS := src/store/history_worker.ts
 build: setup
 	mkdir -p dist
-	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-x64 --target=bun-linux-x64
-	$(BUN) build --compile --minify --sourcemap mod.ts --outfile dist/registrar-linux-arm64 --target=bun-linux-arm64
+	$(BUN) build --compile --minify --sourcemap mod.ts $(WORKERS) --outfile dist/registrar-linux-x64 --target=bun-linux-x64
+	$(BUN) build --compile --minify --sourcemap mod.ts $(WORKERS) --outfile dist/registrar-linux-arm64 --target=bun-linux-arm64
 
 # Real SIP clients against the compiled binary (needs the Debian tools .ci/run installs).
 interop: build

@@ -5,6 +5,10 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { loadBans, purgeBans } from "../store/ban_store.ts";
 import { writeServerStatus } from "../store/meta.ts";
+import { DEFAULT_HISTORY_PER_AOR } from "../store/event_log.ts";
+import { HistoryFile, historyPathOf, moveEventsToHistory } from "../store/history_file.ts";
+import { openHistoryThread } from "../store/history_thread.ts";
+import type { HistoryThread } from "../store/history_thread.ts";
 import { openDataDirectory } from "../store/open_database.ts";
 import { SqliteBindingStore } from "../store/sqlite_binding_store.ts";
 import {
@@ -35,6 +39,11 @@ export interface RunningServer {
   readonly bans: BanTracker | null;
   /** One housekeeping round now: purge, reload bans, heartbeat (the sweeper runs it periodically). */
   sweep(): Promise<void>;
+  /**
+   * Resolves once the events of every change committed so far are in the history, which a data
+   * directory's server writes from a thread of its own, within HISTORY_POST_MS and a commit.
+   */
+  flushHistory(): Promise<void>;
   /**
    * Applies a new configuration while running (SIGHUP): returns the settings it changed and
    * those that differ but only take effect after a restart.
@@ -78,7 +87,27 @@ export async function startServer(
   const { clock, logger } = deps;
   const startedAtMs = clock.nowMs();
   const { db, path } = openDataDirectory(config.dataDir);
-  const store = new SqliteBindingStore(db, { ownsDatabase: true });
+  // A data directory's history is written by a thread of its own (history_thread.ts) to its own
+  // file, where what an older version left in registrar.db moves first.
+  let history: HistoryThread | undefined;
+  if (path !== ":memory:") {
+    try {
+      const file = new HistoryFile(historyPathOf(config.dataDir), DEFAULT_HISTORY_PER_AOR);
+      try {
+        moveEventsToHistory(db, file);
+      } finally {
+        file.close();
+      }
+      history = openHistoryThread(historyPathOf(config.dataDir), {
+        historyPerAor: DEFAULT_HISTORY_PER_AOR,
+        onError: (error) => logger.error("binding history", { error: error.message }),
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+  const store = new SqliteBindingStore(db, { ownsDatabase: true, history });
   const transports: DatagramTransport[] = [];
   let timer: ReturnType<typeof setInterval> | undefined;
   try {
@@ -226,6 +255,7 @@ export async function startServer(
       transports,
       bans,
       sweep,
+      flushHistory: () => history?.flush() ?? Promise.resolve(),
       close() {
         closing ??= (async () => {
           clearInterval(timer);
@@ -234,6 +264,7 @@ export async function startServer(
           await Promise.all(transports.map((t) => t.close()));
           transactions.close();
           store.close(); // owns the database: flushes queued writes, then closes
+          await history?.close(); // writes the events of those last commits
           logger.info("stopped");
         })();
         return closing;
@@ -243,6 +274,7 @@ export async function startServer(
     clearInterval(timer);
     await Promise.all(transports.map((t) => t.close()));
     store.close();
+    await history?.close();
     throw error;
   }
 }

@@ -6,6 +6,8 @@ import type { UserCredentials } from "../auth/user_directory.ts";
 import type { Binding, StoredBindingEvent } from "../registrar/binding.ts";
 import { readServerStatus } from "./meta.ts";
 import type { ServerStatus } from "./meta.ts";
+import { DEFAULT_HISTORY_PER_AOR } from "./event_log.ts";
+import { HistoryFile, historyPathOf, moveEventsToHistory } from "./history_file.ts";
 import { openDataDirectory } from "./open_database.ts";
 import { SqliteBindingStore } from "./sqlite_binding_store.ts";
 import { SqliteUserStore } from "./sqlite_user_store.ts";
@@ -56,11 +58,14 @@ export class LocationAdmin {
   /** Digest credentials. */
   readonly users: SqliteUserStore;
   readonly #db: DatabaseSync;
+  /** The data directory's history file; null for an in-memory database, which holds its own. */
+  readonly #history: HistoryFile | null;
 
-  /** Wraps an open, migrated database; `close()` closes it. */
-  constructor(db: DatabaseSync) {
+  /** Wraps an open, migrated database and its history file; `close()` closes both. */
+  constructor(db: DatabaseSync, history: HistoryFile | null = null) {
     this.#db = db;
-    this.store = new SqliteBindingStore(db);
+    this.#history = history;
+    this.store = new SqliteBindingStore(db, history === null ? {} : { history });
     this.users = new SqliteUserStore(db);
   }
 
@@ -76,8 +81,14 @@ export class LocationAdmin {
 
   /** Every AoR that has a binding or a history, sorted. */
   aors(): string[] {
-    return this.#db.prepare("SELECT aor FROM bindings UNION SELECT aor FROM events ORDER BY aor")
-      .all().map((row) => String(row.aor));
+    const aors = new Set<string>();
+    for (const db of [this.#db, this.#historyDb]) {
+      const table = db === this.#db ? "bindings" : "events";
+      for (const row of db.prepare(`SELECT DISTINCT aor FROM ${table}`).all()) {
+        aors.add(String(row.aor));
+      }
+    }
+    return [...aors].sort();
   }
 
   /** Totals for `stats`; `nowMs` decides which bindings count as expired. */
@@ -89,7 +100,7 @@ export class LocationAdmin {
       bindings: one("SELECT count(*) AS n FROM bindings"),
       expiredBindings: one("SELECT count(*) AS n FROM bindings WHERE expires_at_ms <= ?", nowMs),
       users: one("SELECT count(*) AS n FROM users"),
-      events: one("SELECT count(*) AS n FROM events"),
+      events: Number(this.#historyDb.prepare("SELECT count(*) AS n FROM events").get()?.n ?? 0),
     };
   }
 
@@ -107,7 +118,7 @@ export class LocationAdmin {
     }
     const order = query.newest ? "DESC" : "ASC";
     params.push(query.limit ?? -1);
-    const rows = this.#db.prepare(
+    const rows = this.#historyDb.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(" AND ")} ` +
         `ORDER BY seq ${order} LIMIT ?`,
     ).all(...params);
@@ -154,21 +165,35 @@ export class LocationAdmin {
     ).join("\n");
   }
 
-  /** Flushes queued writes and closes the connection. */
+  /** The connection that holds the history. */
+  get #historyDb(): DatabaseSync {
+    return this.#history?.db ?? this.#db;
+  }
+
+  /** Flushes queued writes and closes the connections. */
   close(): void {
     this.store.close();
     this.#db.close();
+    this.#history?.close();
   }
 }
 
 /**
- * Opens `<dataDir>/registrar.db` (creating and migrating it if needed) for administration.
- * Throws a `DatabaseOpenError` with a one-line reason when it cannot.
+ * Opens `<dataDir>/registrar.db` (creating and migrating it if needed) for administration, and
+ * the history file `<dataDir>/history.db` beside it. Throws a `DatabaseOpenError` with a one-line reason when it cannot.
  */
 export function openLocationAdmin(dataDir: string): LocationAdmin {
-  const { db } = openDataDirectory(dataDir);
+  const { db, path } = openDataDirectory(dataDir);
   try {
-    return new LocationAdmin(db);
+    if (path === ":memory:") return new LocationAdmin(db);
+    const history = new HistoryFile(historyPathOf(dataDir), DEFAULT_HISTORY_PER_AOR);
+    try {
+      moveEventsToHistory(db, history);
+      return new LocationAdmin(db, history);
+    } catch (error) {
+      history.close();
+      throw error;
+    }
   } catch (error) {
     db.close();
     throw error;

@@ -44,6 +44,23 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       `Cannot open database "${path}": busyTimeoutMs must be a non-negative integer, got "${busyTimeoutMs}"`,
     );
   }
+  return openDatabaseFile(path, busyTimeoutMs, (db) => {
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    migrateDatabase(db, path);
+  });
+}
+
+/**
+ * Opens the SQLite file at `path` (or `":memory:"`) with `busy_timeout` and, for a file, WAL,
+ * then lets `configure` set up the rest; any failure closes it and comes out as one
+ * `DatabaseOpenError`. The location database and the history file (history_file.ts) share it.
+ */
+export function openDatabaseFile(
+  path: string,
+  busyTimeoutMs: number,
+  configure: (db: DatabaseSync) => void,
+): DatabaseSync {
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path);
@@ -59,9 +76,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
         throw new DatabaseOpenError(path, `cannot enable WAL journal mode (got "${mode}")`);
       }
     }
-    db.exec("PRAGMA synchronous = FULL");
-    db.exec("PRAGMA foreign_keys = ON");
-    migrateDatabase(db, path);
+    configure(db);
     return db;
   } catch (error) {
     try {

@@ -3,10 +3,12 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { clearImmediate, clearTimeout, setImmediate, setTimeout } from "node:timers";
 import type { Binding, BindingEvent, StoredBindingEvent } from "../registrar/binding.ts";
 import type { AorChange, BindingStore } from "../registrar/binding_store.ts";
+import { DEFAULT_HISTORY_PER_AOR, EventLog } from "./event_log.ts";
+import { HistoryFile, historyPathOf, moveEventsToHistory } from "./history_file.ts";
+import type { HistorySink } from "./history_thread.ts";
 import { openDataDirectory } from "./open_database.ts";
 
-/** Events kept per AoR by default; older ones are pruned as new ones arrive. */
-export const DEFAULT_HISTORY_PER_AOR = 50;
+export { DEFAULT_HISTORY_PER_AOR };
 
 /** Operations per write transaction by default; a longer queue is split into several. */
 export const DEFAULT_MAX_BATCH = 512;
@@ -51,10 +53,19 @@ export interface SqliteBindingStoreOptions {
    * store, a batch that size, or 0 here commits at the end of the turn.
    */
   commitWindowMs?: number;
+  /**
+   * Where the events go once their batch committed (a data directory's history file, or the
+   * server's history thread), instead of into this database's own events table inside the batch
+   * (in-memory databases). Reads of `events()` go there too.
+   */
+  history?: HistorySink;
+  /** Close `history` in `close()`; default false (the caller owns it). */
+  ownsHistory?: boolean;
 }
 
 /** Options of `openBindingStore`. */
-export interface OpenBindingStoreOptions extends Omit<SqliteBindingStoreOptions, "ownsDatabase"> {
+export interface OpenBindingStoreOptions
+  extends Omit<SqliteBindingStoreOptions, "ownsDatabase" | "ownsHistory" | "history"> {
   /** How long to wait for another process's write lock; default 5000. */
   busyTimeoutMs?: number;
 }
@@ -95,10 +106,6 @@ interface Operation {
 const BINDING_COLUMNS = "aor, id, contact, contact_uri, q, call_id, cseq, expires_seconds, " +
   "expires_at_ms, registered_at_ms, refreshed_at_ms, source_address, source_port, transport, " +
   "user_agent, path, instance, reg_id";
-const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
-
-type Row = Record<string, unknown>;
-
 /**
  * The location service on SQLite (see `BindingStore` for the contract).
  *
@@ -176,11 +183,12 @@ export class SqliteBindingStore implements BindingStore {
   readonly #deleteBinding: StatementSync;
   readonly #deleteExpired: StatementSync;
   readonly #refreshBinding: StatementSync;
-  readonly #insertEvent: StatementSync;
-  readonly #pruneEvents: StatementSync;
-  readonly #selectOverHistory: StatementSync;
-  readonly #selectEvents: StatementSync;
-  readonly #selectAorEvents: StatementSync;
+  /** The history's statements when this store writes it itself (no `history` option). */
+  readonly #eventLog: EventLog | null;
+  readonly #history: HistorySink | null;
+  readonly #ownsHistory: boolean;
+  /** With `history`: the open batch's events, handed over once it committed. */
+  #batchEvents: BindingEvent[] = [];
 
   /**
    * Wraps an open, migrated database (see `openDatabase`). All statements are prepared here once.
@@ -237,30 +245,9 @@ export class SqliteBindingStore implements BindingStore {
       "UPDATE bindings SET cseq = ?, expires_seconds = ?, expires_at_ms = ?, refreshed_at_ms = ? " +
         "WHERE aor = ? AND id = ? AND call_id = ? AND refreshed_at_ms < ?",
     );
-    this.#insertEvent = db.prepare(
-      "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-    );
-    // Deletes all but the newest `historyPerAor` events of one AoR, walking the (aor) index, whose
-    // entries end in seq. Never the newest event of all: a new event's seq is one more than the
-    // largest left (schema version 4), so keeping it keeps seq monotonic for `events --follow`.
-    this.#pruneEvents = db.prepare(
-      "DELETE FROM events WHERE aor = ?1 AND seq <= " +
-        "(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2) " +
-        "AND seq < (SELECT max(seq) FROM events)",
-    );
-    // Which of a JSON array of AoRs hold more than ?2 events: one statement for a whole chunk
-    // (~0.3 µs per AoR) instead of a prune per AoR (~3 µs), most of which delete nothing.
-    this.#selectOverHistory = db.prepare(
-      "SELECT j.value AS aor FROM json_each(?1) AS j WHERE EXISTS " +
-        "(SELECT 1 FROM events WHERE aor = j.value ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
-    );
-    this.#selectEvents = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
-    );
-    this.#selectAorEvents = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE aor = ? AND seq > ? ORDER BY seq LIMIT ?`,
-    );
+    this.#history = options.history ?? null;
+    this.#ownsHistory = options.ownsHistory ?? false;
+    this.#eventLog = this.#history === null ? new EventLog(db) : null;
   }
 
   /** See `BindingStore.update`. Errors thrown by `plan` reject the promise unchanged. */
@@ -348,12 +335,7 @@ export class SqliteBindingStore implements BindingStore {
   /** See `BindingStore.events`. `afterSeq` defaults to 0; no `limit` means all. */
   events(options: { aor?: string; afterSeq?: number; limit?: number } = {}): StoredBindingEvent[] {
     this.#checkOpen("read");
-    const afterSeq = options.afterSeq ?? 0;
-    const limit = options.limit ?? -1;
-    const rows = options.aor === undefined
-      ? this.#selectEvents.all(afterSeq, limit)
-      : this.#selectAorEvents.all(options.aor, afterSeq, limit);
-    return (rows as Row[]).map(rowToEvent);
+    return (this.#history ?? this.#eventLog!).read(options);
   }
 
   /** See `BindingStore.recordEvents`: one queued operation, durable when resolved. */
@@ -393,6 +375,7 @@ export class SqliteBindingStore implements BindingStore {
     while (this.#queue.length > 0) this.#runBatch(this.#takeBatch());
     this.#closed = true;
     if (this.#ownsDatabase) this.#db.close();
+    if (this.#ownsHistory) void this.#history?.close();
   }
 
   #enqueue<T>(run: () => unknown): Promise<T> {
@@ -474,14 +457,20 @@ export class SqliteBindingStore implements BindingStore {
       if (!this.#runOperations(batch, outcomes, succeeded, false)) {
         this.#rollback.run();
         this.#undoDeferred(0, written, dropped);
+        this.#batchEvents = [];
         this.#begin.run();
         this.#runOperations(batch, outcomes, succeeded, true);
       }
       this.#commit.run();
       this.#undo.length = 0;
       this.#inBatch = false;
+      if (this.#batchEvents.length > 0) {
+        this.#history!.append(this.#batchEvents);
+        this.#batchEvents = [];
+      }
     } catch (error) {
       this.#inBatch = false;
+      this.#batchEvents = [];
       if (db.isTransaction) {
         try {
           this.#rollback.run();
@@ -526,6 +515,7 @@ export class SqliteBindingStore implements BindingStore {
     for (let i = 0; i < batch.length; i++) {
       if (savepoints) this.#savepoint.run();
       const undoFrom = this.#undo.length;
+      const eventsFrom = this.#batchEvents.length;
       const written = this.stats.deferredWritten;
       const dropped = this.stats.deferredDropped;
       this.#wrote = true; // until the operation says otherwise (see #applyUpdate)
@@ -541,6 +531,7 @@ export class SqliteBindingStore implements BindingStore {
         } else if (this.#wrote) return false;
         // Rejected alone: what it changed outside SQLite goes too, in either mode.
         this.#undoDeferred(undoFrom, written, dropped);
+        this.#batchEvents.length = eventsFrom;
         outcomes[i] = error;
         succeeded[i] = false;
       }
@@ -749,10 +740,12 @@ export class SqliteBindingStore implements BindingStore {
    */
   #insertEvents(events: readonly BindingEvent[]): void {
     if (events.length === 0) return;
-    for (const e of events) {
-      this.#insertEvent.run(e.atMs, e.aor, e.kind, e.bindingId, e.contact, e.source, e.detail);
-      this.#pruneDue.add(e.aor);
+    if (this.#history !== null) {
+      for (const e of events) this.#batchEvents.push(e); // the history thread prunes
+      return;
     }
+    this.#eventLog!.append(events);
+    for (const e of events) this.#pruneDue.add(e.aor);
     if (this.#deferredWriteMs === 0) this.#pruneHistories();
     else this.#armDeferTimer();
   }
@@ -766,12 +759,7 @@ export class SqliteBindingStore implements BindingStore {
 
   /** Prunes the histories of `aors` that hold more than `historyPerAor` events. */
   #pruneEventsOf(aors: readonly string[]): void {
-    for (let i = 0; i < aors.length; i += WRITE_BEHIND_CHUNK) {
-      const chunk = JSON.stringify(aors.slice(i, i + WRITE_BEHIND_CHUNK));
-      for (const row of this.#selectOverHistory.all(chunk, this.#historyPerAor)) {
-        this.#pruneEvents.run(String((row as Row).aor), this.#historyPerAor);
-      }
-    }
+    if (aors.length > 0) this.#eventLog?.prune(aors, this.#historyPerAor);
   }
 
   #checkOpen(action: "read" | "write"): void {
@@ -783,7 +771,8 @@ export class SqliteBindingStore implements BindingStore {
 
 /**
  * Opens `<dataDir>/registrar.db` (or an in-memory database for `":memory:"`) and returns a store
- * that owns it: `close()` flushes pending writes and closes the database.
+ * that owns it: `close()` flushes pending writes and closes the database. The history is
+ * `<dataDir>/history.db` (see `HistoryFile`), written after each commit.
  *
  * @example
  * ```ts
@@ -797,12 +786,30 @@ export function openBindingStore(
   options: OpenBindingStoreOptions = {},
 ): SqliteBindingStore {
   const { busyTimeoutMs, ...storeOptions } = options;
-  const { db } = openDataDirectory(
+  const { db, path } = openDataDirectory(
     dataDir,
     busyTimeoutMs === undefined ? {} : { busyTimeoutMs },
   );
   try {
-    return new SqliteBindingStore(db, { ...storeOptions, ownsDatabase: true });
+    if (path === ":memory:") {
+      return new SqliteBindingStore(db, { ...storeOptions, ownsDatabase: true });
+    }
+    const history = new HistoryFile(
+      historyPathOf(dataDir),
+      storeOptions.historyPerAor ?? DEFAULT_HISTORY_PER_AOR,
+    );
+    try {
+      moveEventsToHistory(db, history);
+      return new SqliteBindingStore(db, {
+        history,
+        ...storeOptions,
+        ownsDatabase: true,
+        ownsHistory: true,
+      });
+    } catch (error) {
+      history.close();
+      throw error;
+    }
   } catch (error) {
     db.close();
     throw error;
@@ -830,19 +837,6 @@ function rowToBinding(row: unknown[]): Binding {
     path: row[15] as string | null,
     instance: row[16] as string | null,
     regId: row[17] as number | null,
-  };
-}
-
-function rowToEvent(row: Row): StoredBindingEvent {
-  return {
-    seq: row.seq as number,
-    atMs: row.at_ms as number,
-    aor: row.aor as string,
-    kind: row.kind as StoredBindingEvent["kind"],
-    bindingId: row.binding_id as string | null,
-    contact: row.contact as string | null,
-    source: row.source as string | null,
-    detail: row.detail as string | null,
   };
 }
 

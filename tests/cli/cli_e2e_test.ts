@@ -1,6 +1,4 @@
 // The CLI as a separate process against a running `serve` on the same data directory.
-import { openDataDirectory } from "../../src/store/open_database.ts";
-import { SqliteBindingStore } from "../../src/store/sqlite_binding_store.ts";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
@@ -53,8 +51,7 @@ describe("registrar CLI against a running server", () => {
     }
     // A plain refresh is acknowledged at once and written within 2 s (deferredWriteMs): wait for
     // it to reach the disk, so the history below has it before the kick.
-    const { db } = openDataDirectory(dir);
-    const onDisk = new SqliteBindingStore(db);
+    const onDisk = openLocationAdmin(dir);
     for (let i = 0; i < 100 && onDisk.events({ aor: "sip:bob@office.test" }).length < 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -62,7 +59,7 @@ describe("registrar CLI against a running server", () => {
       "registered",
       "refreshed",
     ]);
-    db.close();
+    onDisk.close();
     const list = await runRegistrar(["list", "--json", "--data", dir]);
     assert.equal(list.code, 0, list.stderr);
     const [bound] = JSON.parse(list.stdout);

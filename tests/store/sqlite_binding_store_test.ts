@@ -7,6 +7,7 @@ import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 import type { Binding } from "../../src/registrar/binding.ts";
 import type { AorChange } from "../../src/registrar/binding_store.ts";
+import { openHistoryDatabase } from "../../src/store/history_file.ts";
 import { openDatabase } from "../../src/store/open_database.ts";
 import {
   COMMIT_WINDOW_OPERATIONS,
@@ -52,6 +53,7 @@ describe("SqliteBindingStore (file database)", () => {
     const dataDir = join(dir, "visible");
     const store = openBindingStore(dataDir);
     const cli = openDatabase(join(dataDir, "registrar.db"));
+    const history = openHistoryDatabase(join(dataDir, "history.db"));
     try {
       const binding = makeBinding();
       const result = await store.update(ALICE, () => putChange("ok", binding));
@@ -60,8 +62,11 @@ describe("SqliteBindingStore (file database)", () => {
         ALICE,
       );
       assert.deepEqual({ ...row }, { id: "b1", cseq: 1, expires_at_ms: binding.expiresAtMs });
-      assert.equal(cli.prepare("SELECT count(*) AS n FROM events").get()?.n, 1);
+      // The history has a file of its own; the location database's old table stays empty.
+      assert.equal(history.prepare("SELECT count(*) AS n FROM events").get()?.n, 1);
+      assert.equal(cli.prepare("SELECT count(*) AS n FROM events").get()?.n, 0);
     } finally {
+      history.close();
       cli.close();
       store.close();
     }
@@ -71,15 +76,17 @@ describe("SqliteBindingStore (file database)", () => {
     const dataDir = join(dir, "kick");
     const server = openBindingStore(dataDir);
     const cli = openDatabase(join(dataDir, "registrar.db"));
+    const history = openHistoryDatabase(join(dataDir, "history.db"));
     try {
       await server.update(ALICE, () => putChange(null, makeBinding({ id: "b1" })));
+      // The CLI's kick: the binding goes in one transaction, its event into the history after.
       writeTransaction(cli, () => {
         cli.prepare("DELETE FROM bindings WHERE aor = ? AND id = ?").run(ALICE, "b1");
-        cli.prepare(
-          "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
-            "VALUES (?, ?, 'kicked', 'b1', NULL, NULL, 'cli')",
-        ).run(T0_MS + 1, ALICE);
       });
+      history.prepare(
+        "INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) " +
+          "VALUES (?, ?, 'kicked', 'b1', NULL, NULL, 'cli')",
+      ).run(T0_MS + 1, ALICE);
       assert.deepEqual(server.bindingsOf(ALICE), []);
       // The next server batch plans from the database, not from a cached copy: b1 stays gone.
       const seen = await server.update(ALICE, (current) => ({
@@ -92,6 +99,7 @@ describe("SqliteBindingStore (file database)", () => {
         [["registered", "b1", null], ["kicked", "b1", "cli"], ["registered", "b2", null]],
       );
     } finally {
+      history.close();
       cli.close();
       server.close();
     }
@@ -175,7 +183,7 @@ describe("SqliteBindingStore (file database)", () => {
   it("recordEvents() is visible to another connection once resolved", async () => {
     const dataDir = join(dir, "record");
     const store = openBindingStore(dataDir);
-    const cli = openDatabase(join(dataDir, "registrar.db"));
+    const cli = openHistoryDatabase(join(dataDir, "history.db"));
     try {
       await store.recordEvents([
         makeEvent({ kind: "auth-failed", bindingId: null, contact: null, detail: "bad password" }),
