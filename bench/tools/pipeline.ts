@@ -10,13 +10,15 @@
 // --auth each registration is REGISTER → 401 → REGISTER with MD5 credentials → 200, as
 // bench/sipp/register_auth.xml does; --challenge-only stops each at its 401, so that the two legs
 // can be told apart (the second costs the difference). Prints CPU µs per registration
-// (process.cpuUsage: every thread, JIT included) and wall µs, per round after one warm-up round.
+// (process.cpuUsage: every thread, JIT included), the part of it on this thread (the one that
+// answers; Linux), and wall µs, per round after one warm-up round. With a root that has the
+// history thread (history_thread.ts), events go there, as in `serve`.
 //
 // The figure to compare two builds with: it leaves out sipp, the kernel's UDP path and the other
 // load on the machine, which make the sipp benchmark's CPU figure move by ±10 %. `--root` runs the
 // pipeline of another checkout (e.g. a `git worktree` of the base commit).
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -64,7 +66,15 @@ const hmacSha256 = processContext().hmacSha256;
 const REALM = "127.0.0.1";
 const dir = mkdtempSync(join(tmpdir(), "registrar-pipeline-"));
 const { db } = openDataDirectory(dir);
-const store = new SqliteBindingStore(db, { ownsDatabase: true });
+// serve's history thread, in checkouts that have one (before, the store wrote the history).
+const historyModule = join(src, "store/history_thread.ts");
+const history = existsSync(historyModule)
+  ? (await import(historyModule)).openHistoryThread(join(dir, "history.db"), {
+    historyPerAor: 50,
+    onError: (error: Error) => console.error(`pipeline: ${error.message}`),
+  })
+  : undefined;
+const store = new SqliteBindingStore(db, { ownsDatabase: true, history });
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -181,8 +191,20 @@ function registration(i: number): Promise<void> {
   });
 }
 
-async function round(first: number): Promise<{ cpuUs: number; wallUs: number }> {
+/** CPU time of the calling thread, ns (Linux); NaN elsewhere. */
+function threadCpuNs(): number {
+  try {
+    return Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+async function round(
+  first: number,
+): Promise<{ cpuUs: number; threadUs: number; wallUs: number }> {
   const cpu0 = process.cpuUsage();
+  const thread0 = threadCpuNs();
   const t0 = performance.now();
   for (let i = first; i < first + count; i += burst) {
     const batch = [];
@@ -192,6 +214,7 @@ async function round(first: number): Promise<{ cpuUs: number; wallUs: number }> 
   const cpu = process.cpuUsage(cpu0);
   return {
     cpuUs: (cpu.user + cpu.system) / count,
+    threadUs: (threadCpuNs() - thread0) / 1000 / count,
     wallUs: ((performance.now() - t0) * 1000) / count,
   };
 }
@@ -200,12 +223,21 @@ const mode = challengeOnly ? "auth (MD5), up to the 401" : args.auth ? "auth (MD
 console.log(`pipeline: ${mode}, ${count} registrations per round, ${burst} per turn, ${src}`);
 await round(0); // warm-up: JIT, SQLite page cache
 const cpu: number[] = [];
+const thread: number[] = [];
 for (let r = 1; r <= rounds; r++) {
-  const { cpuUs, wallUs } = await round(r * count);
+  const { cpuUs, threadUs, wallUs } = await round(r * count);
   cpu.push(cpuUs);
-  console.log(`round ${r}: cpu ${cpuUs.toFixed(1)} µs/registration, wall ${wallUs.toFixed(1)} µs`);
+  thread.push(threadUs);
+  console.log(
+    `round ${r}: cpu ${cpuUs.toFixed(1)} µs/registration (this thread ${threadUs.toFixed(1)}), ` +
+      `wall ${wallUs.toFixed(1)} µs`,
+  );
 }
-cpu.sort((a, b) => a - b);
-console.log(`median cpu ${cpu[Math.floor(cpu.length / 2)]!.toFixed(1)} µs/registration`);
+const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+console.log(
+  `median cpu ${median(cpu).toFixed(1)} µs/registration, ` +
+    `this thread ${median(thread).toFixed(1)}`,
+);
 store.close();
+await history?.close();
 rmSync(dir, { recursive: true, force: true });
