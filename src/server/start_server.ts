@@ -101,6 +101,7 @@ export async function startServer(
       history = openHistoryThread(historyPathOf(config.dataDir), {
         historyPerAor: DEFAULT_HISTORY_PER_AOR,
         onError: (error) => logger.error("binding history", { error: error.message }),
+        nowMs: () => clock.nowMs(),
       });
     } catch (error) {
       db.close();

@@ -41,6 +41,22 @@ export const HISTORY_POST_MS = 20;
 /** A queue this long is posted at once. */
 const POST_AT_EVENTS = 4096;
 
+/**
+ * After an error from the thread is reported, others within this many ms are only counted: a
+ * history that cannot be written (a full disk) would otherwise log one line per post.
+ */
+export const ERROR_REPORT_INTERVAL_MS = 60_000;
+
+/** Options of `HistoryThread` and `openHistoryThread`. */
+export interface HistoryThreadOptions {
+  /** Events kept per AoR; older ones are pruned as new ones arrive. */
+  historyPerAor: number;
+  /** Errors of the thread (see ERROR_REPORT_INTERVAL_MS); the server logs them. */
+  onError: (error: Error) => void;
+  /** The clock of that interval; default Date.now. */
+  nowMs?: () => number;
+}
+
 /** The part of a Web Worker (Bun, Deno) used here; tests may pass another. */
 export interface HistoryWorker {
   postMessage(message: ToHistory): void;
@@ -53,7 +69,8 @@ export interface HistoryWorker {
  * The server's side of the history thread. `append` queues; the queue is posted within
  * HISTORY_POST_MS. The thread appends each post in one transaction and prunes each AoR's history
  * to `historyPerAor`. Failures there are reported through `onError` and cost events, never a
- * binding or an answer. `read` reads the file through a connection of its own on this thread.
+ * binding or an answer (one report per ERROR_REPORT_INTERVAL_MS, counting the others). `read`
+ * reads the file through a connection of its own on this thread.
  */
 export class HistoryThread implements HistorySink {
   /** Events given up on: the thread had failed or was closed. */
@@ -69,13 +86,17 @@ export class HistoryThread implements HistorySink {
   #failed = false;
   #closing: Promise<void> | undefined;
   #reader: { db: DatabaseSync; log: EventLog } | undefined;
+  #lastReportMs = -Infinity;
+  #unreported = 0;
+  readonly #nowMs: () => number;
 
   constructor(
     worker: HistoryWorker,
     path: string,
-    options: { historyPerAor: number; onError: (error: Error) => void },
+    options: HistoryThreadOptions,
   ) {
     this.#worker = worker;
+    this.#nowMs = options.nowMs ?? Date.now;
     this.#path = path;
     this.#onError = options.onError;
     worker.onmessage = (event) => this.#receive(event.data as FromHistory);
@@ -159,9 +180,18 @@ export class HistoryThread implements HistorySink {
       case "closed":
         this.#onClosed?.();
         break;
-      case "error":
-        this.#onError(new Error(`cannot write the history: ${message.message}`));
+      case "error": {
+        const nowMs = this.#nowMs();
+        if (nowMs - this.#lastReportMs < ERROR_REPORT_INTERVAL_MS) {
+          this.#unreported++;
+          break;
+        }
+        const more = this.#unreported === 0 ? "" : ` (and ${this.#unreported} more errors)`;
+        this.#lastReportMs = nowMs;
+        this.#unreported = 0;
+        this.#onError(new Error(`cannot write the history: ${message.message}${more}`));
         break;
+      }
     }
   }
 
@@ -184,7 +214,7 @@ export class HistoryThread implements HistorySink {
  */
 export function openHistoryThread(
   path: string,
-  options: { historyPerAor: number; onError: (error: Error) => void },
+  options: HistoryThreadOptions,
 ): HistoryThread {
   const url = import.meta.url.includes("/$bunfs/")
     ? "./src/store/history_worker.ts"

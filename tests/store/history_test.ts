@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { BindingEvent, StoredBindingEvent } from "../../src/registrar/binding.ts";
 import { HistoryFile, historyPathOf, moveEventsToHistory } from "../../src/store/history_file.ts";
-import { HistoryThread, openHistoryThread } from "../../src/store/history_thread.ts";
+import {
+  ERROR_REPORT_INTERVAL_MS,
+  HistoryThread,
+  openHistoryThread,
+} from "../../src/store/history_thread.ts";
 import type { HistorySink, HistoryWorker, ToHistory } from "../../src/store/history_thread.ts";
 import { openLocationAdmin } from "../../src/store/location_admin.ts";
 import { openDatabase, openDataDirectory } from "../../src/store/open_database.ts";
@@ -115,6 +119,34 @@ describe("HistoryThread", () => {
     await thread.close();
     assert.ok(errors.length >= 1);
     assert.match(errors[0]!.message, /^cannot write the history: /);
+  });
+
+  it("reports the thread's errors once a minute, counting those in between", () => {
+    let nowMs = 0;
+    const worker: HistoryWorker = {
+      onmessage: null,
+      onerror: null,
+      postMessage() {},
+      terminate() {},
+    };
+    const errors: string[] = [];
+    new HistoryThread(worker, "unused.db", {
+      historyPerAor: 50,
+      onError: (e) => errors.push(e.message),
+      nowMs: () => nowMs,
+    });
+    const fail = () =>
+      worker.onmessage!({ data: { type: "error", message: "disk full" } } as MessageEvent);
+    fail();
+    nowMs += 1000;
+    fail();
+    fail();
+    nowMs += ERROR_REPORT_INTERVAL_MS;
+    fail();
+    assert.deepEqual(errors, [
+      "cannot write the history: disk full",
+      "cannot write the history: disk full (and 2 more errors)",
+    ]);
   });
 
   it("a thread that dies costs its events, never a caller's wait", async () => {
