@@ -180,7 +180,8 @@ export class LocationAdmin {
 
 /**
  * Opens `<dataDir>/registrar.db` (creating and migrating it if needed) for administration, and
- * the history file `<dataDir>/history.db` beside it. Throws a `DatabaseOpenError` with a one-line reason when it cannot.
+ * the history file `<dataDir>/history.db` beside it. Throws a `DatabaseOpenError` with a
+ * one-line reason when it cannot.
  */
 export function openLocationAdmin(dataDir: string): LocationAdmin {
   const { db, path } = openDataDirectory(dataDir);

@@ -83,6 +83,11 @@ export interface SqliteBindingStoreStats {
   /** Deferred refreshes written, and those dropped because their binding was gone by then. */
   deferredWritten: number;
   deferredDropped: number;
+  /**
+   * Events of committed changes that the `history` sink refused (it threw: a locked or full
+   * history file); their changes stand.
+   */
+  eventsLost: number;
 }
 
 /** A refresh acknowledged but not yet written, with its events. */
@@ -139,6 +144,7 @@ export class SqliteBindingStore implements BindingStore {
     failedTransactions: 0,
     deferredWritten: 0,
     deferredDropped: 0,
+    eventsLost: 0,
   };
 
   readonly #db: DatabaseSync;
@@ -464,10 +470,6 @@ export class SqliteBindingStore implements BindingStore {
       this.#commit.run();
       this.#undo.length = 0;
       this.#inBatch = false;
-      if (this.#batchEvents.length > 0) {
-        this.#history!.append(this.#batchEvents);
-        this.#batchEvents = [];
-      }
     } catch (error) {
       this.#inBatch = false;
       this.#batchEvents = [];
@@ -487,6 +489,7 @@ export class SqliteBindingStore implements BindingStore {
       return;
     }
     this.stats.transactions++;
+    if (this.#batchEvents.length > 0) this.#handOverEvents();
     for (let i = 0; i < batch.length; i++) {
       const operation = batch[i] as Operation;
       if (succeeded[i]) {
@@ -496,6 +499,17 @@ export class SqliteBindingStore implements BindingStore {
         this.stats.rejectedOperations++;
         operation.reject(outcomes[i]);
       }
+    }
+  }
+
+  /** Gives the committed batch's events to the history; a failure there undoes no change. */
+  #handOverEvents(): void {
+    const events = this.#batchEvents;
+    this.#batchEvents = [];
+    try {
+      this.#history!.append(events);
+    } catch {
+      this.stats.eventsLost += events.length;
     }
   }
 

@@ -72,6 +72,27 @@ describe("SqliteBindingStore with a history sink", () => {
   });
 });
 
+describe("SqliteBindingStore with a history that refuses events", () => {
+  it("resolves the committed changes all the same, and counts the events lost", async () => {
+    const sink = new RecordingSink();
+    sink.append = () => {
+      throw new Error("database is locked");
+    };
+    const { db } = openDataDirectory(":memory:");
+    const store = new SqliteBindingStore(db, { ownsDatabase: true, history: sink });
+    const result = await store.update(ALICE, () => ({
+      put: [makeBinding({ id: "a1" })],
+      remove: [],
+      events: [event(ALICE, 1), event(ALICE, 2)],
+      result: "stored",
+    }));
+    assert.equal(result, "stored");
+    assert.equal(store.bindingsOf(ALICE).length, 1);
+    assert.equal(store.stats.eventsLost, 2);
+    store.close();
+  });
+});
+
 describe("HistoryThread", () => {
   let dir = "";
   before(() => {
