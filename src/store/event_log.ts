@@ -62,7 +62,8 @@ export class EventLog {
       `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
     this.#selectAorEvents = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE aor = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE aor = ? AND seq > ? ` +
+        "ORDER BY at_ms, seq LIMIT ?",
     );
   }
 
@@ -82,7 +83,10 @@ export class EventLog {
     }
   }
 
-  /** Events, oldest first, with seq > afterSeq (default 0), at most `limit`; optionally of one AoR. */
+  /**
+   * Events with seq > afterSeq (default 0), at most `limit`, in the order written (seq); one
+   * AoR's in time order, then seq (see `LocationAdmin.events`).
+   */
   read(options: { aor?: string; afterSeq?: number; limit?: number } = {}): StoredBindingEvent[] {
     const afterSeq = options.afterSeq ?? 0;
     const limit = options.limit ?? -1;

@@ -104,7 +104,12 @@ export class LocationAdmin {
     };
   }
 
-  /** Events in commit order (seq), filtered as `query` says. */
+  /**
+   * Events filtered as `query` says, in the order they were written (seq); one AoR's (`aor`) in
+   * time order, then seq. The server writes its events up to HISTORY_POST_MS after their commit
+   * (history_thread.ts), so a CLI command's event (a kick) can be written before the server's
+   * event that came first.
+   */
   events(query: EventQuery = {}): StoredBindingEvent[] {
     const where = ["seq > ?"];
     const params: Array<string | number> = [query.afterSeq ?? 0];
@@ -120,7 +125,7 @@ export class LocationAdmin {
     params.push(query.limit ?? -1);
     const rows = this.#historyDb.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(" AND ")} ` +
-        `ORDER BY seq ${order} LIMIT ?`,
+        `ORDER BY ${query.aor === undefined ? "" : `at_ms ${order}, `}seq ${order} LIMIT ?`,
     ).all(...params);
     const events = rows.map((row): StoredBindingEvent => ({
       seq: Number(row.seq),

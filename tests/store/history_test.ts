@@ -197,6 +197,34 @@ describe("HistoryThread", () => {
   });
 });
 
+describe("reading one AoR's history", () => {
+  it("gives it in time order, where the whole history is in the order written", () => {
+    const dir = makeTempDir();
+    try {
+      // The CLI's kick reached the file before the server's thread wrote the registration.
+      const file = new HistoryFile(historyPathOf(dir), 50);
+      file.append([makeEvent({ kind: "kicked", atMs: T0_MS + 2 })]);
+      file.append([makeEvent({ kind: "registered", atMs: T0_MS + 1 })]);
+      assert.deepEqual(file.read({ aor: ALICE }).map((e) => e.kind), ["registered", "kicked"]);
+      assert.deepEqual(file.read().map((e) => e.kind), ["kicked", "registered"]);
+      file.close();
+      const admin = openLocationAdmin(dir);
+      assert.deepEqual(admin.events({ aor: ALICE }).map((e) => e.kind), [
+        "registered",
+        "kicked",
+      ]);
+      assert.deepEqual(
+        admin.events({ aor: ALICE, newest: true, limit: 1 }).map((e) => e.kind),
+        ["kicked"],
+      );
+      assert.deepEqual(admin.events().map((e) => e.kind), ["kicked", "registered"]);
+      admin.close();
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+});
+
 describe("moving an older version's history out of registrar.db", () => {
   let dir = "";
   before(() => {

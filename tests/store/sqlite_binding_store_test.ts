@@ -33,7 +33,9 @@ function putChange<T>(result: T, ...bindings: Binding[]): AorChange<T> {
   return {
     put: bindings,
     remove: [],
-    events: bindings.map((b) => makeEvent({ aor: b.aor, bindingId: b.id, contact: b.contact })),
+    events: bindings.map((b) =>
+      makeEvent({ aor: b.aor, atMs: b.registeredAtMs, bindingId: b.id, contact: b.contact })
+    ),
     result,
   };
 }
