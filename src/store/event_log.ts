@@ -8,7 +8,8 @@ export const DEFAULT_HISTORY_PER_AOR = 50;
 /** AoRs whose history length one pruning statement checks. */
 const PRUNE_CHUNK = 256;
 
-const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
+/** The columns `rowToEvent` reads. */
+export const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
 
 /**
  * The history's table, as schema version 4 of the location database made it (see
@@ -39,30 +40,29 @@ export class EventLog {
   readonly #selectAorEvents: StatementSync;
 
   constructor(db: DatabaseSync) {
-    const events = "events";
     this.#insert = db.prepare(
-      `INSERT INTO ${events} (at_ms, aor, kind, binding_id, contact, source, detail) ` +
+      `INSERT INTO events (at_ms, aor, kind, binding_id, contact, source, detail) ` +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     // Deletes all but the newest `keep` events of one AoR, walking the (aor) index, whose entries
     // end in seq. Never the newest event of all: a new event's seq is one more than the largest
     // left, so keeping it keeps seq monotonic for `events --follow`.
     this.#prune = db.prepare(
-      `DELETE FROM ${events} WHERE aor = ?1 AND seq <= ` +
-        `(SELECT seq FROM ${events} WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2) ` +
-        `AND seq < (SELECT max(seq) FROM ${events})`,
+      `DELETE FROM events WHERE aor = ?1 AND seq <= ` +
+        `(SELECT seq FROM events WHERE aor = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2) ` +
+        `AND seq < (SELECT max(seq) FROM events)`,
     );
     // Which of a JSON array of AoRs hold more than ?2 events: one statement for a whole chunk
     // (~0.3 µs per AoR) instead of a prune per AoR (~3 µs), most of which delete nothing.
     this.#selectOverHistory = db.prepare(
       `SELECT j.value AS aor FROM json_each(?1) AS j WHERE EXISTS ` +
-        `(SELECT 1 FROM ${events} WHERE aor = j.value ORDER BY seq DESC LIMIT 1 OFFSET ?2)`,
+        `(SELECT 1 FROM events WHERE aor = j.value ORDER BY seq DESC LIMIT 1 OFFSET ?2)`,
     );
     this.#selectEvents = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE seq > ? ORDER BY seq LIMIT ?`,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
     this.#selectAorEvents = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM ${events} WHERE aor = ? AND seq > ? ` +
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE aor = ? AND seq > ? ` +
         "ORDER BY at_ms, seq LIMIT ?",
     );
   }
@@ -97,11 +97,12 @@ export class EventLog {
   }
 }
 
+/** A row of `SELECT ${EVENT_COLUMNS}` as an event. */
 export function rowToEvent(row: Row): StoredBindingEvent {
   return {
-    seq: row.seq as number,
-    atMs: row.at_ms as number,
-    aor: row.aor as string,
+    seq: Number(row.seq),
+    atMs: Number(row.at_ms),
+    aor: String(row.aor),
     kind: row.kind as StoredBindingEvent["kind"],
     bindingId: row.binding_id as string | null,
     contact: row.contact as string | null,

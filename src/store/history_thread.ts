@@ -41,6 +41,9 @@ export const HISTORY_POST_MS = 20;
 /** A queue this long is posted at once. */
 const POST_AT_EVENTS = 4096;
 
+/** Values per event in a post: atMs, aor, kind, bindingId, contact, source, detail. */
+const FIELDS_PER_EVENT = 7;
+
 /**
  * After an error from the thread is reported, others within this many ms are only counted: a
  * history that cannot be written (a full disk) would otherwise log one line per post.
@@ -116,7 +119,7 @@ export class HistoryThread implements HistorySink {
     for (const e of events) {
       flat.push(e.atMs, e.aor, e.kind, e.bindingId, e.contact, e.source, e.detail);
     }
-    if (flat.length >= POST_AT_EVENTS * 7) this.#post();
+    if (flat.length >= POST_AT_EVENTS * FIELDS_PER_EVENT) this.#post();
     else if (this.#timer === undefined) {
       this.#timer = setTimeout(this.#post, HISTORY_POST_MS);
       (this.#timer as { unref?: () => void }).unref?.();
@@ -199,7 +202,7 @@ export class HistoryThread implements HistorySink {
   #fail(error: Error): void {
     if (this.#failed) return;
     this.#failed = true;
-    this.dropped += this.#flat.length / 7;
+    this.dropped += this.#flat.length / FIELDS_PER_EVENT;
     this.#flat = [];
     this.#onError(error);
     for (const resolve of this.#flushed.values()) resolve();
@@ -223,11 +226,11 @@ export function openHistoryThread(
   return new HistoryThread(worker, path, options);
 }
 
-/** The inverse of the flat array `append` posts: seven fields per event. */
+/** The inverse of the flat array `append` posts: FIELDS_PER_EVENT values per event. */
 export function decodeEvents(text: string): BindingEvent[] {
   const flat = JSON.parse(text) as unknown[];
   const events: BindingEvent[] = [];
-  for (let i = 0; i + 7 <= flat.length; i += 7) {
+  for (let i = 0; i + FIELDS_PER_EVENT <= flat.length; i += FIELDS_PER_EVENT) {
     events.push({
       atMs: flat[i] as number,
       aor: flat[i + 1] as string,

@@ -6,7 +6,7 @@ import type { UserCredentials } from "../auth/user_directory.ts";
 import type { Binding, StoredBindingEvent } from "../registrar/binding.ts";
 import { readServerStatus } from "./meta.ts";
 import type { ServerStatus } from "./meta.ts";
-import { DEFAULT_HISTORY_PER_AOR } from "./event_log.ts";
+import { DEFAULT_HISTORY_PER_AOR, EVENT_COLUMNS, rowToEvent } from "./event_log.ts";
 import { HistoryFile, historyPathOf, moveEventsToHistory } from "./history_file.ts";
 import { openDataDirectory } from "./open_database.ts";
 import { SqliteBindingStore } from "./sqlite_binding_store.ts";
@@ -38,7 +38,6 @@ export interface EventQuery {
   newest?: boolean;
 }
 
-const EVENT_COLUMNS = "seq, at_ms, aor, kind, binding_id, contact, source, detail";
 /**
  * One connection to `<dataDir>/registrar.db` for administration: the binding store (reads, and
  * writes through its `update`/`purgeExpired`, exactly as the server writes), the user store, and
@@ -127,16 +126,7 @@ export class LocationAdmin {
       `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(" AND ")} ` +
         `ORDER BY ${query.aor === undefined ? "" : `at_ms ${order}, `}seq ${order} LIMIT ?`,
     ).all(...params);
-    const events = rows.map((row): StoredBindingEvent => ({
-      seq: Number(row.seq),
-      atMs: Number(row.at_ms),
-      aor: String(row.aor),
-      kind: row.kind as StoredBindingEvent["kind"],
-      bindingId: row.binding_id as string | null,
-      contact: row.contact as string | null,
-      source: row.source as string | null,
-      detail: row.detail as string | null,
-    }));
+    const events = rows.map(rowToEvent);
     return query.newest ? events.reverse() : events;
   }
 
