@@ -12,16 +12,30 @@ import { pathToFileURL } from "node:url";
 
 /** What a switch-out stack says the thread waited for, by the first frame that tells. */
 const REASONS = [
-  ["disk", /blkdev_issue_flush|file_write_and_wait_range|folio_wait_writeback|__sync_dirty_buffer|jbd2|io_schedule/],
+  [
+    "disk",
+    /blkdev_issue_flush|file_write_and_wait_range|folio_wait_writeback|__sync_dirty_buffer|jbd2|io_schedule/,
+  ],
   ["datagrams (epoll)", /do_epoll_wait/],
   ["lock or other thread (futex)", /futex/],
   ["preempted", /irqentry_exit|__cond_resched|exit_to_user_mode_loop|preempt/],
 ];
 
+/** time, [cpu], task[tid] or task[tid/pid], wait time, sch delay, run time, the stack. */
+const ROW =
+  /^\s*(\d+\.\d+)\s+\[\d+\]\s+(.*?)\[(\d+)(?:\/\d+)?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*(.*)$/;
+
 export function reasonOf(stack) {
   for (const [name, pattern] of REASONS) if (pattern.test(stack)) return name;
   return stack === "" ? "unknown" : `other: ${stack.split(" <- ")[0]}`;
 }
+
+/**
+ * @typedef {{ atMs: number, waitMs: number, delayMs: number, reason: string }} Gap
+ *   atMs: when the thread ran again, from the first row.
+ * @typedef {{ rows: number, spanMs: number, runMs: number, runQueueMs: number,
+ *   offCpuMs: Record<string, number>, gaps: Gap[] }} Summary
+ */
 
 /**
  * Sums one thread's rows of `perf sched timehist` text. A row is a switch-out: its wait time is
@@ -32,13 +46,11 @@ export function reasonOf(stack) {
 export function summarize(text, tid, gapMs = 3) {
   const rows = [];
   for (const line of text.split("\n")) {
-    const m = line.match(
-      /^\s*(\d+\.\d+)\s+\[\d+\]\s+(.*?)\[(\d+)(?:\/\d+)?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*(.*)$/,
-    );
+    const m = line.match(ROW);
     if (m === null || m[3] !== String(tid)) continue;
     rows.push({ at: +m[1] * 1000, wait: +m[4], delay: +m[5], run: +m[6], stack: m[7].trim() });
   }
-  /** @type {{ rows: number, spanMs: number, runMs: number, runQueueMs: number, offCpuMs: Record<string, number>, gaps: { atMs: number, waitMs: number, delayMs: number, reason: string }[] }} */
+  /** @type {Summary} */
   const result = {
     rows: rows.length,
     spanMs: rows.length > 1 ? rows[rows.length - 1].at - rows[0].at : 0,
@@ -54,7 +66,8 @@ export function summarize(text, tid, gapMs = 3) {
     result.runQueueMs += row.delay;
     result.offCpuMs[reason] = (result.offCpuMs[reason] ?? 0) + row.wait;
     if (row.wait + row.delay > gapMs) {
-      result.gaps.push({ atMs: row.at - rows[0].at - row.run, waitMs: row.wait, delayMs: row.delay, reason });
+      const atMs = row.at - rows[0].at - row.run;
+      result.gaps.push({ atMs, waitMs: row.wait, delayMs: row.delay, reason });
     }
   }
   return result;
@@ -71,9 +84,8 @@ export function format(s) {
   for (const [reason, ms] of off) lines.push(`off: ${reason}  ${ms.toFixed(1)} ms (${pct(ms)})`);
   lines.push(`off the CPU or queued longer than the gap: ${s.gaps.length}`);
   for (const g of s.gaps) {
-    lines.push(
-      `  at ${g.atMs.toFixed(1)} ms: ${g.waitMs.toFixed(2)} ms off (${g.reason}) + ${g.delayMs.toFixed(2)} ms queued`,
-    );
+    const off = `${g.waitMs.toFixed(2)} ms off (${g.reason})`;
+    lines.push(`  at ${g.atMs.toFixed(1)} ms: ${off} + ${g.delayMs.toFixed(2)} ms queued`);
   }
   return lines.join("\n");
 }
